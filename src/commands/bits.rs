@@ -1,0 +1,7 @@
+//! Bit commands (Redis's bitops.c).
+
+use super::Command;
+
+pub fn commands() -> Vec<Command> {
+    vec![]
+}

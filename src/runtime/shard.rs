@@ -1,0 +1,289 @@
+//! One shard: its keyspace, its stats, its mailbox task and its hold gate.
+//!
+//! All of a shard's state lives on its executor thread. Connection tasks of that executor run
+//! commands on local keys inline; other shards reach it only through its mailbox.
+
+use futures::channel::{mpsc, oneshot};
+use futures::StreamExt;
+use std::cell::{Cell, RefCell};
+use std::future::poll_fn;
+use std::ops::Range;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+use crate::commands::{self, Ctx, Run};
+use crate::protocol::{Out, Proto};
+use crate::runtime::mailbox::MailboxReceiver;
+use crate::runtime::Server;
+use crate::server::client::ClientInfo;
+use crate::storage::{entry::LRU_MASK, now_ms, Db};
+
+pub const DATABASES: usize = 16;
+
+/// Work run on a held shard by the coordinator.
+pub type Step = Box<dyn FnOnce(&mut Shard) + Send>;
+
+pub enum ShardMsg {
+    /// Consecutive pipelined commands of one connection for this shard.
+    Batch(Batch),
+    /// Stop all other work on this shard and run only `steps` until the sender is dropped.
+    Hold {
+        steps: mpsc::UnboundedReceiver<Step>,
+        held: oneshot::Sender<()>,
+    },
+}
+
+/// Commands forwarded from another shard's connection. Arguments are copied into one buffer
+/// (the connection's read buffer cannot cross threads); the reply comes back already encoded.
+pub struct Batch {
+    pub db: usize,
+    pub proto: Proto,
+    pub now: u64,
+    pub data: Vec<u8>,
+    /// (command index, ranges of `data` holding its arguments)
+    pub cmds: Vec<(usize, Vec<Range<usize>>)>,
+    pub reply: oneshot::Sender<Vec<u8>>,
+}
+
+#[derive(Default, Clone, Debug)]
+pub struct ShardStats {
+    pub expired_keys: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub total_commands: u64,
+    pub total_connections: u64,
+    pub rejected_connections: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub total_error_replies: u64,
+    pub unexpected_error_replies: u64,
+    pub expire_cycle_cpu_ms: u64,
+}
+
+#[derive(Default, Clone, Copy, Debug)]
+pub struct CmdStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+pub struct Shard {
+    pub index: usize,
+    pub nshards: usize,
+    pub dbs: Vec<Db>,
+    pub stats: ShardStats,
+    /// Per command (index into the command table).
+    pub cmd_stats: Vec<CmdStat>,
+    /// Error replies by error code prefix (INFO errorstats).
+    pub error_stats: Vec<(String, u64)>,
+    /// Writes since the last save (rdb_changes_since_last_save).
+    pub dirty: u64,
+    /// Seconds clock for entries' LRU field (24 bits, wrapping, as Redis).
+    pub lru_clock: u32,
+    rng: u64,
+    /// Connections accepted by this shard, for CLIENT LIST / KILL.
+    pub clients: Vec<Rc<RefCell<ClientInfo>>>,
+}
+
+impl Shard {
+    pub fn new(index: usize, nshards: usize) -> Shard {
+        Shard {
+            index,
+            nshards,
+            dbs: (0..DATABASES).map(|_| Db::default()).collect(),
+            stats: ShardStats::default(),
+            cmd_stats: vec![CmdStat::default(); commands::table().len()],
+            error_stats: Vec::new(),
+            dirty: 0,
+            lru_clock: lru_clock_now(),
+            rng: 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(now_ms() | 1),
+            clients: Vec::new(),
+        }
+    }
+
+    pub fn rand(&mut self) -> u64 {
+        // xorshift64*: fast, good enough for sampling.
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Runs one data command on this shard, recording its stats; an error becomes the reply.
+    #[inline]
+    pub fn execute(&mut self, db: usize, now: u64, cmd: usize, args: &[&[u8]], out: &mut Out) {
+        let Run::Data(f, _) = commands::table()[cmd].run else {
+            return;
+        };
+        let start = Instant::now();
+        let r = f(
+            &mut Ctx {
+                shard: self,
+                db,
+                now,
+            },
+            args,
+            out,
+        );
+        let usec = start.elapsed().as_micros() as u64;
+        self.stats.total_commands += 1;
+        let st = &mut self.cmd_stats[cmd];
+        st.calls += 1;
+        st.usec += usec;
+        if let Err(e) = r {
+            st.failed_calls += 1;
+            self.record_error(&e.0);
+            out.error(&e.0);
+        }
+    }
+
+    /// Counts an error reply by its code (the first word), as INFO errorstats does.
+    pub fn record_error(&mut self, msg: &str) {
+        self.stats.total_error_replies += 1;
+        let code = msg.split(' ').next().unwrap_or("ERR");
+        if let Some((_, n)) = self.error_stats.iter_mut().find(|(c, _)| c == code) {
+            *n += 1;
+        } else if self.error_stats.len() < 128 {
+            self.error_stats.push((code.to_string(), 1));
+        }
+    }
+
+    /// A command refused before running (arity, unknown...): counted as rejected.
+    pub fn record_rejected(&mut self, cmd: Option<usize>, msg: &str) {
+        if let Some(c) = cmd {
+            self.cmd_stats[c].rejected_calls += 1;
+        }
+        self.record_error(msg);
+    }
+}
+
+pub fn lru_clock_now() -> u32 {
+    ((now_ms() / 1000) as u32) & LRU_MASK
+}
+
+/// Closed while the coordinator holds this shard: local connections wait before running commands.
+#[derive(Default)]
+pub struct HoldGate {
+    held: Cell<bool>,
+    waiters: RefCell<Vec<Waker>>,
+}
+
+impl HoldGate {
+    pub fn is_held(&self) -> bool {
+        self.held.get()
+    }
+
+    fn close(&self) {
+        self.held.set(true);
+    }
+
+    fn open(&self) {
+        self.held.set(false);
+        for w in self.waiters.borrow_mut().drain(..) {
+            w.wake();
+        }
+    }
+
+    /// Resolves at once unless the shard is held.
+    #[inline]
+    pub async fn wait_open(&self) {
+        if !self.held.get() {
+            return;
+        }
+        poll_fn(|cx| {
+            if self.held.get() {
+                self.waiters.borrow_mut().push(cx.waker().clone());
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        })
+        .await
+    }
+}
+
+/// What a shard's executor shares among its tasks.
+pub struct Local {
+    pub shard: RefCell<Shard>,
+    pub gate: HoldGate,
+    pub server: Arc<Server>,
+}
+
+impl Local {
+    pub fn index(&self) -> usize {
+        self.shard.borrow().index
+    }
+}
+
+/// Serves the shard's mailbox until every sender is gone.
+pub async fn mailbox_task(local: Rc<Local>, rx: MailboxReceiver<ShardMsg>) {
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            ShardMsg::Batch(b) => {
+                local.gate.wait_open().await;
+                let mut out = Out::new(b.proto);
+                let mut shard = local.shard.borrow_mut();
+                let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
+                for (cmd, ranges) in &b.cmds {
+                    argv.clear();
+                    argv.extend(ranges.iter().map(|r| &b.data[r.clone()]));
+                    shard.execute(b.db, b.now, *cmd, &argv, &mut out);
+                }
+                drop(argv);
+                let _ = b.reply.send(out.buf);
+            }
+            ShardMsg::Hold { mut steps, held } => {
+                local.gate.close();
+                if held.send(()).is_ok() {
+                    while let Some(step) = steps.next().await {
+                        step(&mut local.shard.borrow_mut());
+                    }
+                }
+                local.gate.open();
+            }
+        }
+    }
+}
+
+/// Active expiry (Redis's activeExpireCycle, adapted): every 100 ms, sweep segments of dbs that
+/// hold volatile keys; keep going while more than 10% of what was examined had expired, within a
+/// 25 ms budget, so a burst of expiring keys is reclaimed fast and a quiet shard costs ~nothing.
+pub async fn expiry_task(local: Rc<Local>, stop: Rc<Cell<bool>>) {
+    const BUDGET: Duration = Duration::from_millis(25);
+    const MIN_EXAMINE: usize = 2000;
+    while !stop.get() {
+        glommio::timer::sleep(Duration::from_millis(100)).await;
+        local.gate.wait_open().await;
+        let start = Instant::now();
+        let mut shard = local.shard.borrow_mut();
+        shard.lru_clock = lru_clock_now();
+        let now = now_ms();
+        let mut expired_total = 0;
+        for db in 0..DATABASES {
+            let mut examined = 0;
+            loop {
+                let d = &mut shard.dbs[db];
+                if d.volatile_len() == 0 {
+                    break;
+                }
+                let st = d.sweep_step(now);
+                examined += st.examined;
+                expired_total += st.expired;
+                let stale = st.examined > 0 && st.expired * 10 > st.examined;
+                if examined >= d.len().min(MIN_EXAMINE) && !stale {
+                    break;
+                }
+                if start.elapsed() > BUDGET || examined >= d.len() * 2 + 16 {
+                    break;
+                }
+            }
+        }
+        shard.stats.expired_keys += expired_total as u64;
+        shard.stats.expire_cycle_cpu_ms += start.elapsed().as_millis() as u64;
+    }
+}

@@ -1,0 +1,85 @@
+//! What CLIENT LIST / CLIENT INFO show about a connection, shared between the connection task and
+//! its shard's client registry.
+
+use std::cell::Cell;
+use std::task::Waker;
+use std::time::Instant;
+
+use crate::protocol::Proto;
+
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i32,
+    pub name: Vec<u8>,
+    pub lib_name: Vec<u8>,
+    pub lib_ver: Vec<u8>,
+    pub created: Instant,
+    pub last_interaction: Instant,
+    pub db: usize,
+    pub proto: Proto,
+    /// Command-table index of the last command run (`cmd=` field); usize::MAX before any.
+    pub last_cmd: usize,
+    pub query_buf: usize,
+    pub output_mem: usize,
+    /// Set by CLIENT KILL / shutdown; the connection closes on its next turn.
+    pub killed: Cell<bool>,
+    pub waker: Option<Waker>,
+}
+
+impl ClientInfo {
+    pub fn new(id: u64, addr: String, laddr: String, fd: i32) -> ClientInfo {
+        let now = Instant::now();
+        ClientInfo {
+            id,
+            addr,
+            laddr,
+            fd,
+            name: Vec::new(),
+            lib_name: Vec::new(),
+            lib_ver: Vec::new(),
+            created: now,
+            last_interaction: now,
+            db: 0,
+            proto: Proto::Resp2,
+            last_cmd: usize::MAX,
+            query_buf: 0,
+            output_mem: 0,
+            killed: Cell::new(false),
+            waker: None,
+        }
+    }
+
+    /// Marks the connection for closing and wakes its task.
+    pub fn kill(&mut self) {
+        self.killed.set(true);
+        if let Some(w) = self.waker.take() {
+            w.wake();
+        }
+    }
+
+    /// One line of CLIENT LIST, in Redis 7's field order.
+    pub fn line(&self) -> String {
+        let now = Instant::now();
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            String::from_utf8_lossy(&self.name),
+            now.duration_since(self.created).as_secs(),
+            now.duration_since(self.last_interaction).as_secs(),
+            self.db,
+            self.query_buf,
+            16384usize.saturating_sub(self.query_buf),
+            self.output_mem,
+            16384 + self.query_buf + self.output_mem,
+            crate::commands::table().get(self.last_cmd).map_or("NULL", |c| c.name),
+            if self.proto == Proto::Resp3 { 3 } else { 2 },
+            String::from_utf8_lossy(&self.lib_name),
+            String::from_utf8_lossy(&self.lib_ver),
+        )
+    }
+}

@@ -1,0 +1,386 @@
+//! One client connection: read, parse every complete command, run them in order, write all
+//! replies with one write.
+//!
+//! Commands on keys of this shard run inline. Consecutive commands for the same other shard travel
+//! as one batch message; commands whose keys span shards go to the coordinator. Replies are
+//! appended in command order, so pipelining keeps Redis's ordering.
+
+use futures::channel::oneshot;
+use futures::future::{select, Either};
+use futures::{AsyncReadExt, AsyncWriteExt};
+use glommio::net::TcpStream;
+use std::cell::RefCell;
+use std::future::poll_fn;
+use std::ops::Range;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use crate::commands::{self, CmdResult, Command, Route, Run};
+use crate::protocol::{parse, Arg, Limits, Out, ParsedCommands, Proto, Reply};
+use crate::runtime::coordinator::{CoordMsg, GlobalOp};
+use crate::runtime::shard::{Batch, Local, ShardMsg};
+use crate::runtime::slot::key_shard;
+use crate::server::client::ClientInfo;
+use crate::storage::now_ms;
+
+const READ_BUF: usize = 16 * 1024;
+
+/// Merges the per-shard replies of a global operation into the client's reply.
+pub type MergeFn = Box<dyn FnOnce(&mut ConnCtx, Vec<Reply>, &mut Out) -> CmdResult>;
+
+/// What a connection command asks the connection loop to do after it returns.
+pub enum Effect {
+    Done,
+    /// Reply, then close (QUIT).
+    Close,
+    /// Pause this connection (DEBUG SLEEP).
+    Sleep(Duration),
+    /// Run `op` on every shard atomically through the coordinator, then `merge` the replies.
+    Global { op: GlobalOp, merge: MergeFn },
+    /// Stop the server (SHUTDOWN).
+    Shutdown,
+}
+
+impl Effect {
+    pub fn global(
+        op: impl Fn(&mut crate::runtime::shard::Shard) -> Reply + Send + Sync + 'static,
+        merge: impl FnOnce(&mut ConnCtx, Vec<Reply>, &mut Out) -> CmdResult + 'static,
+    ) -> Effect {
+        Effect::Global {
+            op: std::sync::Arc::new(op),
+            merge: Box::new(merge),
+        }
+    }
+}
+
+/// A connection's state as connection commands see it.
+pub struct ConnCtx {
+    pub local: Rc<Local>,
+    pub info: Rc<RefCell<ClientInfo>>,
+    pub id: u64,
+    pub shard: usize,
+    pub db: usize,
+    pub proto: Proto,
+}
+
+/// Commands for one other shard, gathered until the pipeline moves to another destination.
+struct Pending {
+    shard: usize,
+    db: usize,
+    data: Vec<u8>,
+    cmds: Vec<(usize, Vec<Range<usize>>)>,
+}
+
+pub async fn serve(local: Rc<Local>, mut stream: TcpStream, info: Rc<RefCell<ClientInfo>>) {
+    let server = local.server.clone();
+    let id = info.borrow().id;
+    let mut ctx = ConnCtx {
+        shard: local.index(),
+        local: local.clone(),
+        info: info.clone(),
+        id,
+        db: 0,
+        proto: Proto::Resp2,
+    };
+    let mut rbuf = vec![0u8; READ_BUF];
+    let (mut start, mut end) = (0usize, 0usize);
+    let mut parsed = ParsedCommands::default();
+    let mut out = Out::new(Proto::Resp2);
+    loop {
+        if end == rbuf.len() {
+            if start > 0 {
+                rbuf.copy_within(start..end, 0);
+                end -= start;
+                start = 0;
+            } else {
+                let limit = server.query_buffer_limit();
+                if rbuf.len() as u64 >= limit {
+                    // Redis closes a client whose query buffer passes client-query-buffer-limit.
+                    break;
+                }
+                let grown = (rbuf.len() * 2).min(limit as usize);
+                rbuf.resize(grown, 0);
+            }
+        }
+        let n = match read_or_killed(&mut stream, &mut rbuf[end..], &info).await {
+            Some(n) if n > 0 => n,
+            _ => break,
+        };
+        end += n;
+        {
+            let mut i = info.borrow_mut();
+            i.last_interaction = Instant::now();
+            i.query_buf = end - start;
+        }
+        local.shard.borrow_mut().stats.net_input_bytes += n as u64;
+
+        parsed.clear();
+        let limits = Limits {
+            max_bulk_len: server.proto_max_bulk_len(),
+            ..Limits::default()
+        };
+        let (consumed, perr) = parse(&rbuf[start..end], &limits, &mut parsed);
+        out.proto = ctx.proto;
+        let mut close = run_commands(&mut ctx, &rbuf[start..end], &parsed, &mut out).await;
+        start += consumed;
+        if start == end {
+            start = 0;
+            end = 0;
+            if rbuf.len() > 4 * READ_BUF {
+                rbuf = vec![0u8; READ_BUF];
+            }
+        }
+        if let Some(e) = perr {
+            out.error(&e.0);
+            local.shard.borrow_mut().record_error(&e.0);
+            close = true;
+        }
+        if !out.buf.is_empty() {
+            let written = out.buf.len();
+            if stream.write_all(&out.buf).await.is_err() {
+                break;
+            }
+            local.shard.borrow_mut().stats.net_output_bytes += written as u64;
+            out.buf.clear();
+            if out.buf.capacity() > 1 << 20 {
+                out.buf = Vec::new();
+            }
+        }
+        if close || info.borrow().killed.get() {
+            break;
+        }
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Both).await;
+    local
+        .shard
+        .borrow_mut()
+        .clients
+        .retain(|c| c.borrow().id != id);
+    server
+        .connected_clients
+        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Reads, or returns None when the connection was killed (CLIENT KILL, shutdown) or failed.
+async fn read_or_killed(
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+    info: &Rc<RefCell<ClientInfo>>,
+) -> Option<usize> {
+    let killed = poll_fn(|cx| {
+        let mut i = info.borrow_mut();
+        if i.killed.get() {
+            Poll::Ready(())
+        } else {
+            i.waker = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    });
+    match select(pin!(stream.read(buf)), pin!(killed)).await {
+        Either::Left((r, _)) => r.ok(),
+        Either::Right(_) => None,
+    }
+}
+
+/// Where a data command runs.
+enum Target {
+    Local,
+    Shard(usize),
+    /// Keys on several shards: (shard, db, key) of each.
+    Multi,
+}
+
+fn target(cmd: &Command, argv: &[&[u8]], nshards: usize, me: usize) -> Target {
+    if nshards == 1 {
+        return Target::Local;
+    }
+    let mut dest: Option<usize> = None;
+    for i in cmd.key_positions(argv.len()) {
+        let Some(k) = argv.get(i) else { break };
+        let s = key_shard(k, nshards);
+        match dest {
+            None => dest = Some(s),
+            Some(d) if d != s => return Target::Multi,
+            _ => {}
+        }
+    }
+    match dest {
+        Some(s) if s != me => Target::Shard(s),
+        _ => Target::Local,
+    }
+}
+
+/// Runs every parsed command in order; returns true if the connection must close afterwards.
+async fn run_commands(
+    ctx: &mut ConnCtx,
+    buf: &[u8],
+    parsed: &ParsedCommands,
+    out: &mut Out,
+) -> bool {
+    let local = ctx.local.clone();
+    let server = local.server.clone();
+    let nshards = server.nshards;
+    let now = now_ms();
+    let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
+    let mut pending: Option<Pending> = None;
+    for range in &parsed.commands {
+        argv.clear();
+        argv.extend(parsed.args[range.clone()].iter().map(|a| match a {
+            Arg::Buf(r) => &buf[r.clone()],
+            Arg::Scratch(r) => &parsed.scratch[r.clone()],
+        }));
+        let Some(&name) = argv.first() else { continue };
+        let Some((idx, cmd)) = commands::lookup(name) else {
+            flush(&mut pending, ctx, out).await;
+            let msg = commands::unknown_command_error(&argv);
+            local.shard.borrow_mut().record_rejected(None, &msg);
+            out.error(&msg);
+            continue;
+        };
+        if !cmd.arity_ok(argv.len()) {
+            flush(&mut pending, ctx, out).await;
+            let msg = commands::arity_error(cmd.name);
+            local.shard.borrow_mut().record_rejected(Some(idx), &msg);
+            out.error(&msg);
+            continue;
+        }
+        ctx.info.borrow_mut().last_cmd = idx;
+        match cmd.run {
+            Run::Data(_, route) => {
+                let t = match route {
+                    Route::Keys => target(cmd, &argv, nshards, ctx.shard),
+                    Route::Custom(f) => match f(&argv, nshards) {
+                        Some(s) if s != ctx.shard => Target::Shard(s),
+                        _ => Target::Local,
+                    },
+                };
+                match t {
+                    Target::Local => {
+                        flush(&mut pending, ctx, out).await;
+                        local.gate.wait_open().await;
+                        local
+                            .shard
+                            .borrow_mut()
+                            .execute(ctx.db, now, idx, &argv, out);
+                    }
+                    Target::Shard(s) => {
+                        if pending.as_ref().is_some_and(|p| p.shard != s || p.db != ctx.db) {
+                            flush(&mut pending, ctx, out).await;
+                        }
+                        let p = pending.get_or_insert_with(|| Pending {
+                            shard: s,
+                            db: ctx.db,
+                            data: Vec::new(),
+                            cmds: Vec::new(),
+                        });
+                        let ranges = argv
+                            .iter()
+                            .map(|a| {
+                                let at = p.data.len();
+                                p.data.extend_from_slice(a);
+                                at..p.data.len()
+                            })
+                            .collect();
+                        p.cmds.push((idx, ranges));
+                    }
+                    Target::Multi => {
+                        flush(&mut pending, ctx, out).await;
+                        let keys = cmd
+                            .key_positions(argv.len())
+                            .filter_map(|i| argv.get(i))
+                            .map(|k| (key_shard(k, nshards), ctx.db, k.to_vec()))
+                            .collect();
+                        let (tx, rx) = oneshot::channel();
+                        let msg = CoordMsg::MultiKey {
+                            db: ctx.db,
+                            proto: ctx.proto,
+                            now,
+                            cmd: idx,
+                            args: argv.iter().map(|a| a.to_vec()).collect(),
+                            keys,
+                            reply: tx,
+                        };
+                        if server.coordinator.send(msg).is_err() {
+                            return true;
+                        }
+                        match rx.await {
+                            Ok(bytes) => out.buf.extend_from_slice(&bytes),
+                            Err(_) => return true,
+                        }
+                    }
+                }
+            }
+            Run::Conn(f) => {
+                flush(&mut pending, ctx, out).await;
+                let start = Instant::now();
+                let r = f(ctx, &argv, out);
+                let effect = match r {
+                    Ok(e) => e,
+                    Err(e) => {
+                        let mut shard = local.shard.borrow_mut();
+                        shard.cmd_stats[idx].failed_calls += 1;
+                        shard.record_error(&e.0);
+                        out.error(&e.0);
+                        Effect::Done
+                    }
+                };
+                let mut close = false;
+                match effect {
+                    Effect::Done => {}
+                    Effect::Close => close = true,
+                    Effect::Sleep(d) => glommio::timer::sleep(d).await,
+                    Effect::Global { op, merge } => {
+                        let (tx, rx) = oneshot::channel();
+                        if server.coordinator.send(CoordMsg::Global { op, reply: tx }).is_err() {
+                            return true;
+                        }
+                        let Ok(replies) = rx.await else { return true };
+                        if let Err(e) = merge(ctx, replies, out) {
+                            local.shard.borrow_mut().record_error(&e.0);
+                            out.error(&e.0);
+                        }
+                    }
+                    Effect::Shutdown => {
+                        server.begin_shutdown();
+                        close = true;
+                    }
+                }
+                out.proto = ctx.proto;
+                let mut shard = local.shard.borrow_mut();
+                shard.stats.total_commands += 1;
+                let st = &mut shard.cmd_stats[idx];
+                st.calls += 1;
+                st.usec += start.elapsed().as_micros() as u64;
+                if close {
+                    return true;
+                }
+            }
+        }
+    }
+    flush(&mut pending, ctx, out).await;
+    false
+}
+
+/// Sends the gathered batch to its shard and appends its replies.
+async fn flush(pending: &mut Option<Pending>, ctx: &ConnCtx, out: &mut Out) {
+    let Some(p) = pending.take() else { return };
+    let (tx, rx) = oneshot::channel();
+    let batch = Batch {
+        db: p.db,
+        proto: ctx.proto,
+        now: now_ms(),
+        data: p.data,
+        cmds: p.cmds,
+        reply: tx,
+    };
+    let server = &ctx.local.server;
+    if server.mailboxes[p.shard].send(ShardMsg::Batch(batch)).is_ok() {
+        if let Ok(bytes) = rx.await {
+            out.buf.extend_from_slice(&bytes);
+            return;
+        }
+    }
+    out.error("ERR server is shutting down");
+}

@@ -1,0 +1,6 @@
+//! Configuration, connections, client registry, logging.
+
+pub mod client;
+pub mod config;
+pub mod conn;
+pub mod log;

@@ -1,0 +1,182 @@
+//! One key and its string value in a single exact-size allocation.
+//!
+//! Layout of the block: `expire_at: u64 | klen: u32 | meta: u32 | key | value`.
+//! One allocation per key (instead of a key buffer, a value buffer and an expiry map entry) is
+//! what keeps shoal under Redis's ~160 bytes per small key; the table slot holds only the
+//! 16-byte boxed-slice handle.
+
+const EXPIRE: usize = 0;
+const KLEN: usize = 8;
+const META: usize = 12;
+const HEADER: usize = 16;
+const NO_EXPIRE: u64 = u64::MAX;
+
+/// Meta bit: the string was modified in place (APPEND, SETRANGE, SETBIT...), which Redis reports
+/// as the "raw" encoding whatever its length.
+const META_RAW: u32 = 1;
+/// The top 24 bits of meta hold the LRU clock (seconds, wrapping), as Redis's 24-bit lru field.
+const LRU_SHIFT: u32 = 8;
+pub const LRU_MASK: u32 = (1 << 24) - 1;
+
+pub struct Entry(Box<[u8]>);
+
+impl Entry {
+    /// A new string entry. `expire_at` is absolute, in ms since the epoch.
+    pub fn new(key: &[u8], value: &[u8], expire_at: Option<u64>, lru: u32) -> Entry {
+        let mut v = Vec::with_capacity(HEADER + key.len() + value.len());
+        v.extend_from_slice(&expire_at.unwrap_or(NO_EXPIRE).to_le_bytes());
+        v.extend_from_slice(&(key.len() as u32).to_le_bytes());
+        v.extend_from_slice(&((lru & LRU_MASK) << LRU_SHIFT).to_le_bytes());
+        v.extend_from_slice(key);
+        v.extend_from_slice(value);
+        Entry(v.into_boxed_slice())
+    }
+
+    #[inline]
+    fn u32_at(&self, at: usize) -> u32 {
+        let mut b = [0u8; 4];
+        b.copy_from_slice(&self.0[at..at + 4]);
+        u32::from_le_bytes(b)
+    }
+
+    #[inline]
+    fn set_u32_at(&mut self, at: usize, v: u32) {
+        self.0[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    }
+
+    #[inline]
+    fn klen(&self) -> usize {
+        self.u32_at(KLEN) as usize
+    }
+
+    #[inline]
+    pub fn key(&self) -> &[u8] {
+        &self.0[HEADER..HEADER + self.klen()]
+    }
+
+    #[inline]
+    pub fn value(&self) -> &[u8] {
+        &self.0[HEADER + self.klen()..]
+    }
+
+    /// The value bytes for in-place edits of the same length (SETBIT, SETRANGE inside the string).
+    #[inline]
+    pub fn value_mut(&mut self) -> &mut [u8] {
+        let start = HEADER + self.klen();
+        self.set_raw();
+        &mut self.0[start..]
+    }
+
+    #[inline]
+    pub fn expire_at(&self) -> Option<u64> {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&self.0[EXPIRE..EXPIRE + 8]);
+        match u64::from_le_bytes(b) {
+            NO_EXPIRE => None,
+            t => Some(t),
+        }
+    }
+
+    /// Only the Db may change expiry: it keeps the count of volatile keys.
+    #[inline]
+    pub(crate) fn set_expire_at(&mut self, at: Option<u64>) {
+        self.0[EXPIRE..EXPIRE + 8].copy_from_slice(&at.unwrap_or(NO_EXPIRE).to_le_bytes());
+    }
+
+    #[inline]
+    pub fn is_expired(&self, now: u64) -> bool {
+        matches!(self.expire_at(), Some(t) if t <= now)
+    }
+
+    pub fn is_raw(&self) -> bool {
+        self.u32_at(META) & META_RAW != 0
+    }
+
+    pub fn set_raw(&mut self) {
+        let m = self.u32_at(META) | META_RAW;
+        self.set_u32_at(META, m);
+    }
+
+    pub fn lru(&self) -> u32 {
+        self.u32_at(META) >> LRU_SHIFT
+    }
+
+    #[inline]
+    pub fn touch(&mut self, lru: u32) {
+        let m = (self.u32_at(META) & 0xff) | ((lru & LRU_MASK) << LRU_SHIFT);
+        self.set_u32_at(META, m);
+    }
+
+    /// The same key with a new value, keeping expiry and marking the string raw-encoded.
+    pub fn with_value(&self, value: &[u8]) -> Entry {
+        let mut e = Entry::new(self.key(), value, self.expire_at(), self.lru());
+        e.set_raw();
+        e
+    }
+
+    /// Bytes this entry occupies: its block plus its table slot (MEMORY USAGE).
+    pub fn mem_usage(&self) -> usize {
+        self.0.len() + std::mem::size_of::<Entry>() + 8
+    }
+
+    /// The encoding Redis would report for this string (OBJECT ENCODING).
+    pub fn encoding(&self) -> &'static str {
+        let v = self.value();
+        if !self.is_raw() && v.len() <= 20 && crate::util::num::parse_i64(v).is_some() {
+            "int"
+        } else if !self.is_raw() && v.len() <= 44 {
+            "embstr"
+        } else {
+            "raw"
+        }
+    }
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("key", &String::from_utf8_lossy(self.key()))
+            .field("value_len", &self.value().len())
+            .field("expire_at", &self.expire_at())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_round_trips() {
+        let mut e = Entry::new(b"key", b"value", Some(1234), 77);
+        assert_eq!(e.key(), b"key");
+        assert_eq!(e.value(), b"value");
+        assert_eq!(e.expire_at(), Some(1234));
+        assert_eq!(e.lru(), 77);
+        e.set_expire_at(None);
+        assert_eq!(e.expire_at(), None);
+        e.touch(LRU_MASK + 5);
+        assert_eq!(e.lru(), 4);
+        assert!(!e.is_raw());
+        e.value_mut()[0] = b'V';
+        assert_eq!(e.value(), b"Value");
+        assert!(e.is_raw());
+        assert_eq!(e.key(), b"key");
+    }
+
+    #[test]
+    fn encodings_follow_redis() {
+        assert_eq!(Entry::new(b"k", b"12345", None, 0).encoding(), "int");
+        assert_eq!(Entry::new(b"k", b"012", None, 0).encoding(), "embstr");
+        assert_eq!(Entry::new(b"k", &[b'a'; 44], None, 0).encoding(), "embstr");
+        assert_eq!(Entry::new(b"k", &[b'a'; 45], None, 0).encoding(), "raw");
+        assert_eq!(Entry::new(b"k", b"1", None, 0).with_value(b"12").encoding(), "raw");
+    }
+
+    #[test]
+    fn empty_key_and_value() {
+        let e = Entry::new(b"", b"", None, 0);
+        assert_eq!(e.key(), b"");
+        assert_eq!(e.value(), b"");
+    }
+}
