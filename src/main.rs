@@ -17,3 +17,8 @@ fn main() {
     }
     std::process::exit(runtime::run(config));
 }
+
+// mimalloc: exact-ish size classes (a 91-byte entry takes 96 bytes, not glibc's 112) and no
+// per-block header, which is most of what keeps a key under Redis's footprint.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -1,14 +1,17 @@
 //! One key and its string value in a single exact-size allocation.
 //!
-//! Layout of the block: `expire_at: u64 | klen: u32 | meta: u32 | key | value`.
-//! One allocation per key (instead of a key buffer, a value buffer and an expiry map entry) is
-//! what keeps shoal under Redis's ~160 bytes per small key; the table slot holds only the
-//! 16-byte boxed-slice handle.
+//! Layout of the block: `expire_at: u64 | klen: u32 | vlen: u32 | meta: u32 | key | value`.
+//! One allocation per key (instead of a key buffer, a value buffer and an expiry map entry), and
+//! a table slot of one thin pointer, are what keep shoal under Redis's ~160 bytes per small key.
+
+use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+use std::ptr::NonNull;
 
 const EXPIRE: usize = 0;
 const KLEN: usize = 8;
-const META: usize = 12;
-const HEADER: usize = 16;
+const VLEN: usize = 12;
+const META: usize = 16;
+const HEADER: usize = 20;
 const NO_EXPIRE: u64 = u64::MAX;
 
 /// Meta bit: the string was modified in place (APPEND, SETRANGE, SETBIT...), which Redis reports
@@ -18,30 +21,77 @@ const META_RAW: u32 = 1;
 const LRU_SHIFT: u32 = 8;
 pub const LRU_MASK: u32 = (1 << 24) - 1;
 
-pub struct Entry(Box<[u8]>);
+/// Owns one heap block (a thin pointer: the lengths live in the block's header).
+pub struct Entry(NonNull<u8>);
+
+// SAFETY: an Entry exclusively owns its block, like a Box<[u8]>.
+unsafe impl Send for Entry {}
+unsafe impl Sync for Entry {}
+
+#[inline]
+fn layout(len: usize) -> Layout {
+    // Byte-aligned: every field is read with byte copies. len fits: keys and values are bounded
+    // by proto-max-bulk-len, far below isize::MAX.
+    Layout::from_size_align(len, 1).unwrap_or(Layout::new::<[u8; HEADER]>())
+}
 
 impl Entry {
     /// A new string entry. `expire_at` is absolute, in ms since the epoch.
     pub fn new(key: &[u8], value: &[u8], expire_at: Option<u64>, lru: u32) -> Entry {
-        let mut v = Vec::with_capacity(HEADER + key.len() + value.len());
-        v.extend_from_slice(&expire_at.unwrap_or(NO_EXPIRE).to_le_bytes());
-        v.extend_from_slice(&(key.len() as u32).to_le_bytes());
-        v.extend_from_slice(&((lru & LRU_MASK) << LRU_SHIFT).to_le_bytes());
-        v.extend_from_slice(key);
-        v.extend_from_slice(value);
-        Entry(v.into_boxed_slice())
+        let len = HEADER + key.len() + value.len();
+        let l = layout(len);
+        // SAFETY: l has non-zero size (HEADER > 0); the block is fully initialised below before
+        // any read, and its length is recorded in the header.
+        unsafe {
+            let p = alloc(l);
+            let Some(p) = NonNull::new(p) else {
+                handle_alloc_error(l)
+            };
+            let b = std::slice::from_raw_parts_mut(p.as_ptr(), len);
+            b[EXPIRE..EXPIRE + 8].copy_from_slice(&expire_at.unwrap_or(NO_EXPIRE).to_le_bytes());
+            b[KLEN..KLEN + 4].copy_from_slice(&(key.len() as u32).to_le_bytes());
+            b[VLEN..VLEN + 4].copy_from_slice(&(value.len() as u32).to_le_bytes());
+            b[META..META + 4].copy_from_slice(&((lru & LRU_MASK) << LRU_SHIFT).to_le_bytes());
+            b[HEADER..HEADER + key.len()].copy_from_slice(key);
+            b[HEADER + key.len()..].copy_from_slice(value);
+            Entry(p)
+        }
+    }
+
+    #[inline]
+    fn header(&self) -> &[u8] {
+        // SAFETY: every block starts with an initialised HEADER.
+        unsafe { std::slice::from_raw_parts(self.0.as_ptr(), HEADER) }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        HEADER + self.u32_at(KLEN) as usize + self.u32_at(VLEN) as usize
+    }
+
+    #[inline]
+    fn block(&self) -> &[u8] {
+        // SAFETY: the block is len() initialised bytes, owned by self.
+        unsafe { std::slice::from_raw_parts(self.0.as_ptr(), self.len()) }
+    }
+
+    #[inline]
+    fn block_mut(&mut self) -> &mut [u8] {
+        let len = self.len();
+        // SAFETY: as block(), and &mut self gives exclusive access.
+        unsafe { std::slice::from_raw_parts_mut(self.0.as_ptr(), len) }
     }
 
     #[inline]
     fn u32_at(&self, at: usize) -> u32 {
         let mut b = [0u8; 4];
-        b.copy_from_slice(&self.0[at..at + 4]);
+        b.copy_from_slice(&self.header()[at..at + 4]);
         u32::from_le_bytes(b)
     }
 
     #[inline]
     fn set_u32_at(&mut self, at: usize, v: u32) {
-        self.0[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        self.block_mut()[at..at + 4].copy_from_slice(&v.to_le_bytes());
     }
 
     #[inline]
@@ -51,12 +101,12 @@ impl Entry {
 
     #[inline]
     pub fn key(&self) -> &[u8] {
-        &self.0[HEADER..HEADER + self.klen()]
+        &self.block()[HEADER..HEADER + self.klen()]
     }
 
     #[inline]
     pub fn value(&self) -> &[u8] {
-        &self.0[HEADER + self.klen()..]
+        &self.block()[HEADER + self.klen()..]
     }
 
     /// The value bytes for in-place edits of the same length (SETBIT, SETRANGE inside the string).
@@ -64,13 +114,13 @@ impl Entry {
     pub fn value_mut(&mut self) -> &mut [u8] {
         let start = HEADER + self.klen();
         self.set_raw();
-        &mut self.0[start..]
+        &mut self.block_mut()[start..]
     }
 
     #[inline]
     pub fn expire_at(&self) -> Option<u64> {
         let mut b = [0u8; 8];
-        b.copy_from_slice(&self.0[EXPIRE..EXPIRE + 8]);
+        b.copy_from_slice(&self.header()[EXPIRE..EXPIRE + 8]);
         match u64::from_le_bytes(b) {
             NO_EXPIRE => None,
             t => Some(t),
@@ -80,7 +130,7 @@ impl Entry {
     /// Only the Db may change expiry: it keeps the count of volatile keys.
     #[inline]
     pub(crate) fn set_expire_at(&mut self, at: Option<u64>) {
-        self.0[EXPIRE..EXPIRE + 8].copy_from_slice(&at.unwrap_or(NO_EXPIRE).to_le_bytes());
+        self.block_mut()[EXPIRE..EXPIRE + 8].copy_from_slice(&at.unwrap_or(NO_EXPIRE).to_le_bytes());
     }
 
     #[inline]
@@ -116,7 +166,7 @@ impl Entry {
 
     /// Bytes this entry occupies: its block plus its table slot (MEMORY USAGE).
     pub fn mem_usage(&self) -> usize {
-        self.0.len() + std::mem::size_of::<Entry>() + 8
+        self.len() + std::mem::size_of::<Entry>() + 8
     }
 
     /// The encoding Redis would report for this string (OBJECT ENCODING).
@@ -129,6 +179,13 @@ impl Entry {
         } else {
             "raw"
         }
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        // SAFETY: allocated in new() with layout(self.len()).
+        unsafe { dealloc(self.0.as_ptr(), layout(self.len())) }
     }
 }
 

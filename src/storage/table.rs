@@ -165,13 +165,19 @@ impl Table {
         let depth = self.segs[s].depth + 1;
         let prefix = self.segs[s].prefix << 1;
         let bit = 1u64 << (64 - depth);
+        // Rebuild both halves into fresh tables: removing half the entries in place would leave
+        // tombstones that make hashbrown double the old table on the next inserts.
+        let mut lower = HashTable::with_capacity(SEG_MAX);
         let mut upper = HashTable::with_capacity(SEG_MAX);
         let seg = &mut self.segs[s];
         seg.depth = depth;
         seg.prefix = prefix;
-        for e in seg.map.extract_if(|e| hash_key(e.key()) & bit != 0) {
-            upper.insert_unique(inner_of(&e), e, inner_of);
+        for e in std::mem::take(&mut seg.map) {
+            let h = hash_key(e.key());
+            let half = if h & bit != 0 { &mut upper } else { &mut lower };
+            half.insert_unique(inner(h), e, inner_of);
         }
+        seg.map = lower;
         let new_index = self.segs.len() as u32;
         self.segs.push(Segment {
             depth,
