@@ -4,6 +4,7 @@ use shoal::server::{config, log};
 fn main() {
     // Before any thread exists (see uring_shim).
     uring_shim::prepare_process();
+    shoal::util::clock::calibrate();
     let config = match config::from_args(std::env::args().collect()) {
         Ok(c) => c,
         Err(e) => {

@@ -217,8 +217,9 @@ impl Command {
         } else {
             self.last_key.min(nargs as i32 - 1)
         };
-        let range = if first <= 0 { 1..=0 } else { first..=last };
-        range.step_by(step as usize).map(|i| i as usize)
+        // No keys: an empty range.
+        let (lo, hi) = if first <= 0 { (1, 0) } else { (first, last) };
+        (lo..=hi).step_by(step as usize).map(|i| i as usize)
     }
 
     pub fn arity_ok(&self, nargs: usize) -> bool {

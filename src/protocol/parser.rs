@@ -10,7 +10,7 @@
 //!   `max_inline_len` and then fails with the matching "too big" error.
 //! * Integers follow `string2ll`: optional `-`, no `+`, no leading zeros (except `0`), no
 //!   spaces, no overflow.
-//! * Inline empty arguments (`""`, `''`) are dropped, as Redis does.
+//! * Inline empty arguments (`""`, `''`) are kept as empty arguments, as Redis 7 does.
 //!
 //! The parser is stateless: a partial command at the end of the buffer is re-parsed from its
 //! start on the next call (only its headers are re-read; bulk payloads are skipped by length).
@@ -32,7 +32,7 @@ pub enum Arg {
 pub struct Limits {
     /// proto-max-bulk-len (Redis default 512 MB).
     pub max_bulk_len: u64,
-    /// Largest multibulk count Redis accepts (1024*1024).
+    /// Largest multibulk count Redis accepts (INT_MAX).
     pub max_multibulk_len: u64,
     /// PROTO_INLINE_MAX_SIZE (64 KiB): an inline line or a `*`/`$` header without its newline.
     pub max_inline_len: usize,
@@ -42,7 +42,8 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_bulk_len: 512 * 1024 * 1024,
-            max_multibulk_len: 1024 * 1024,
+            // Redis 7.0 accepts any count up to INT_MAX (arguments arrive one by one).
+            max_multibulk_len: i32::MAX as u64,
             max_inline_len: 64 * 1024,
         }
     }
@@ -284,20 +285,16 @@ impl Word {
         scratch.push(b);
     }
 
-    /// Pushes the word unless it is empty (Redis drops empty inline arguments).
+    /// Pushes the word; an empty one (`""`) is an empty argument, as in Redis 7.
     #[inline]
     fn finish(self, line_start: usize, out: &mut ParsedCommands) {
         match self.spilled_at {
-            Some(s) => {
-                if out.scratch.len() > s {
-                    out.args.push(Arg::Scratch(s..out.scratch.len()));
-                }
+            Some(s) => out.args.push(Arg::Scratch(s..out.scratch.len())),
+            None if self.lit.is_empty() => {
+                let at = out.scratch.len();
+                out.args.push(Arg::Scratch(at..at));
             }
-            None => {
-                if !self.lit.is_empty() {
-                    out.args.push(Arg::Buf(line_start + self.lit.start..line_start + self.lit.end));
-                }
-            }
+            None => out.args.push(Arg::Buf(line_start + self.lit.start..line_start + self.lit.end)),
         }
     }
 }
@@ -653,13 +650,14 @@ mod tests {
             b"*\r\n",
             b"*-\r\n",
             b"*-0\r\n",
-            b"*1048577\r\n",
+            b"*2147483648\r\n",
             b"*9223372036854775808\r\n",
             b"*99999999999999999999\r\n",
         ] {
             assert_eq!(run(bad), (0, vec![], err("invalid multibulk length")), "{:?}", String::from_utf8_lossy(bad));
         }
-        assert_eq!(run(b"*1048576\r\n"), (0, vec![], None));
+        assert_eq!(run(b"*1048577\r\n"), (0, vec![], None));
+        assert_eq!(run(b"*2147483647\r\n"), (0, vec![], None));
         let (_, _, e) = run_with(b"*11\r\n", &small());
         assert_eq!(e, err("invalid multibulk length"));
         assert_eq!(run_with(b"*10\r\n", &small()).2, None);
@@ -755,9 +753,9 @@ mod tests {
         assert_eq!(run(b"\n\n"), (2, vec![], None));
         assert_eq!(run(b" \t\x0b\x0c \r\n"), (7, vec![], None));
         assert_eq!(run(b"\r\nPING\r\n\n"), (9, vec![cmd(&[b"PING"])], None));
-        // Empty quoted arguments are dropped, as Redis does.
-        assert_eq!(run(b"\"\" ''\r\n"), (7, vec![], None));
-        assert_eq!(run(b"ECHO \"\"\r\n"), (9, vec![cmd(&[b"ECHO"])], None));
+        // Empty quoted arguments are kept, as Redis 7 does.
+        assert_eq!(run(b"\"\" ''\r\n"), (7, vec![cmd(&[b"", b""])], None));
+        assert_eq!(run(b"ECHO \"\"\r\n"), (9, vec![cmd(&[b"ECHO", b""])], None));
     }
 
     #[test]
@@ -1031,7 +1029,7 @@ mod tests {
                 return Err("unbalanced quotes in request".into());
             };
             self.qb_pos = newline + lf;
-            self.argv = args.into_iter().filter(|a| !a.is_empty()).collect();
+            self.argv = args;
             Ok(St::Ok)
         }
 

@@ -117,8 +117,8 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
     }
 }
 
-/// A key's state as copied out of its shard: (value, expire_at, lru), or None if absent.
-type Snapshot = Option<(Vec<u8>, Option<u64>, u32)>;
+/// A key's entry as copied out of its shard, or None if absent.
+type Snapshot = Option<Entry>;
 
 async fn run_multi_key(
     server: &Server,
@@ -146,9 +146,7 @@ async fn run_multi_key(
         held.on(s, move |sh: &mut Shard| {
             mine.into_iter()
                 .map(|(d, key)| {
-                    let snap: Snapshot = sh.dbs[d]
-                        .peek(&key, now)
-                        .map(|e| (e.value().to_vec(), e.expire_at(), e.lru()));
+                    let snap: Snapshot = sh.dbs[d].peek(&key, now).cloned();
                     (s, d, key, snap)
                 })
                 .collect::<Vec<_>>()
@@ -163,9 +161,9 @@ async fn run_multi_key(
 
     // 2. Run the command on a scratch shard holding just those keys.
     let mut scratch = Shard::new(0, server.nshards);
-    for (_, d, key, snap) in &fetched {
-        if let Some((v, exp, lru)) = snap {
-            scratch.dbs[*d].insert(Entry::new(key, v, *exp, *lru));
+    for (_, d, _, snap) in &fetched {
+        if let Some(e) = snap {
+            scratch.dbs[*d].insert(e.clone());
         }
     }
     scratch.lru_clock = crate::runtime::shard::lru_clock_now();
@@ -177,12 +175,12 @@ async fn run_multi_key(
     let stats = scratch.cmd_stats[cmd];
     let mut writes: Vec<Vec<(usize, Vec<u8>, Snapshot)>> = vec![Vec::new(); shards.len()];
     for (s, d, key, before) in &fetched {
-        let after: Snapshot = scratch.dbs[*d]
-            .peek(key, now)
-            .map(|e| (e.value().to_vec(), e.expire_at(), e.lru()));
+        let after: Snapshot = scratch.dbs[*d].peek(key, now).cloned();
         let changed = match (before, &after) {
             (None, None) => false,
-            (Some(b), Some(a)) => b.0 != a.0 || b.1 != a.1,
+            (Some(b), Some(a)) => {
+                b.value() != a.value() || b.expire_at() != a.expire_at() || b.is_raw() != a.is_raw()
+            }
             _ => true,
         };
         if changed {
@@ -191,12 +189,17 @@ async fn run_multi_key(
         }
     }
     let dirty = scratch.dirty;
+    let (hits, misses, expired) = (
+        scratch.stats.keyspace_hits,
+        scratch.stats.keyspace_misses,
+        scratch.stats.expired_keys,
+    );
     let applies = shards.iter().zip(writes).enumerate().map(|(i, (&s, w))| {
         held.on(s, move |sh: &mut Shard| {
             for (d, key, snap) in w {
                 match snap {
-                    Some((v, exp, lru)) => {
-                        sh.dbs[d].insert(Entry::new(&key, &v, exp, lru));
+                    Some(e) => {
+                        sh.dbs[d].insert(e);
                     }
                     None => {
                         sh.dbs[d].remove(&key);
@@ -206,6 +209,9 @@ async fn run_multi_key(
             if i == 0 {
                 sh.dirty += dirty;
                 sh.stats.total_commands += 1;
+                sh.stats.keyspace_hits += hits;
+                sh.stats.keyspace_misses += misses;
+                sh.stats.expired_keys += expired;
                 let st = &mut sh.cmd_stats[cmd];
                 st.calls += stats.calls;
                 st.usec += stats.usec;

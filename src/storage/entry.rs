@@ -182,6 +182,29 @@ impl Entry {
     }
 }
 
+impl Clone for Entry {
+    /// An exact copy: key, value, expiry, LRU clock and encoding flags.
+    fn clone(&self) -> Entry {
+        let b = self.block();
+        let l = layout(b.len());
+        // SAFETY: as in new(); the copy is fully initialised from the original block.
+        unsafe {
+            let p = alloc(l);
+            let Some(p) = NonNull::new(p) else {
+                handle_alloc_error(l)
+            };
+            std::ptr::copy_nonoverlapping(b.as_ptr(), p.as_ptr(), b.len());
+            Entry(p)
+        }
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Entry) -> bool {
+        self.block() == other.block()
+    }
+}
+
 impl Drop for Entry {
     fn drop(&mut self) {
         // SAFETY: allocated in new() with layout(self.len()).
@@ -228,6 +251,18 @@ mod tests {
         assert_eq!(Entry::new(b"k", &[b'a'; 44], None, 0).encoding(), "embstr");
         assert_eq!(Entry::new(b"k", &[b'a'; 45], None, 0).encoding(), "raw");
         assert_eq!(Entry::new(b"k", b"1", None, 0).with_value(b"12").encoding(), "raw");
+    }
+
+    #[test]
+    fn clone_is_exact() {
+        let mut e = Entry::new(b"k", b"v", Some(9), 3);
+        e.set_raw();
+        let c = e.clone();
+        assert!(c == e);
+        assert!(c.is_raw());
+        assert_eq!(c.expire_at(), Some(9));
+        drop(e);
+        assert_eq!(c.value(), b"v");
     }
 
     #[test]

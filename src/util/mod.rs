@@ -4,6 +4,7 @@
 //! Every function here is total: it never panics, whatever bytes a client
 //! sends.
 
+pub mod clock;
 pub mod glob;
 pub mod num;
 
