@@ -178,9 +178,7 @@ async fn run_multi_key(
         let after: Snapshot = scratch.dbs[*d].peek(key, now).cloned();
         let changed = match (before, &after) {
             (None, None) => false,
-            (Some(b), Some(a)) => {
-                b.value() != a.value() || b.expire_at() != a.expire_at() || b.is_raw() != a.is_raw()
-            }
+            (Some(b), Some(a)) => !b.same_data(a),
             _ => true,
         };
         if changed {

@@ -17,6 +17,9 @@ const NO_EXPIRE: u64 = u64::MAX;
 /// Meta bit: the string was modified in place (APPEND, SETRANGE, SETBIT...), which Redis reports
 /// as the "raw" encoding whatever its length.
 const META_RAW: u32 = 1;
+/// Meta bit: the string was stored as text even if it looks like an integer (INCRBYFLOAT results,
+/// which Redis creates as embstr/raw strings, never int-encoded).
+const META_NOINT: u32 = 2;
 /// The top 24 bits of meta hold the LRU clock (seconds, wrapping), as Redis's 24-bit lru field.
 const LRU_SHIFT: u32 = 8;
 pub const LRU_MASK: u32 = (1 << 24) - 1;
@@ -147,6 +150,12 @@ impl Entry {
         self.set_u32_at(META, m);
     }
 
+    /// Marks the value as never int-encoded (see META_NOINT).
+    pub fn set_no_int(&mut self) {
+        let m = self.u32_at(META) | META_NOINT;
+        self.set_u32_at(META, m);
+    }
+
     pub fn lru(&self) -> u32 {
         self.u32_at(META) >> LRU_SHIFT
     }
@@ -172,7 +181,11 @@ impl Entry {
     /// The encoding Redis would report for this string (OBJECT ENCODING).
     pub fn encoding(&self) -> &'static str {
         let v = self.value();
-        if !self.is_raw() && v.len() <= 20 && crate::util::num::parse_i64(v).is_some() {
+        let meta = self.u32_at(META);
+        if meta & (META_RAW | META_NOINT) == 0
+            && v.len() <= 20
+            && crate::util::num::parse_i64(v).is_some()
+        {
             "int"
         } else if !self.is_raw() && v.len() <= 44 {
             "embstr"
@@ -196,6 +209,18 @@ impl Clone for Entry {
             std::ptr::copy_nonoverlapping(b.as_ptr(), p.as_ptr(), b.len());
             Entry(p)
         }
+    }
+}
+
+impl Entry {
+    /// Same key, value, expiry and encoding flags (the LRU clock aside): whether a copy that
+    /// went through a command needs writing back.
+    pub fn same_data(&self, other: &Entry) -> bool {
+        let (a, b) = (self.block(), other.block());
+        a.len() == b.len()
+            && a[..META] == b[..META]
+            && a[META] == b[META]
+            && a[HEADER..] == b[HEADER..]
     }
 }
 
@@ -251,6 +276,9 @@ mod tests {
         assert_eq!(Entry::new(b"k", &[b'a'; 44], None, 0).encoding(), "embstr");
         assert_eq!(Entry::new(b"k", &[b'a'; 45], None, 0).encoding(), "raw");
         assert_eq!(Entry::new(b"k", b"1", None, 0).with_value(b"12").encoding(), "raw");
+        let mut f = Entry::new(b"k", b"3", None, 0);
+        f.set_no_int();
+        assert_eq!(f.encoding(), "embstr");
     }
 
     #[test]
