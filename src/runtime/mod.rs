@@ -274,8 +274,9 @@ async fn shard_main(
         glommio::spawn_local(coordinator::coordinator_task(server.clone(), c)).detach();
     }
     let mut listeners = Vec::new();
+    let backlog = server.config().int("tcp-backlog") as i32;
     for addr in &bind {
-        match glommio::net::TcpListener::bind((addr.as_str(), server.port)) {
+        match listen(addr, server.port, backlog) {
             Ok(l) => listeners.push(l),
             Err(e) => {
                 log::warning(&format!(
@@ -316,6 +317,28 @@ async fn shard_main(
         }
         glommio::timer::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// A listening socket with SO_REUSEPORT (every shard binds the port) and SO_REUSEADDR (a restart
+/// must not fail on the previous run's TIME_WAIT connections, which glommio's own bind does).
+fn listen(addr: &str, port: u16, backlog: i32) -> std::io::Result<glommio::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    use std::net::ToSocketAddrs;
+    use std::os::unix::io::{FromRawFd, IntoRawFd};
+    let sa = (addr, port)
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| std::io::Error::other("no address"))?;
+    let sk = Socket::new(Domain::for_address(sa), Type::STREAM, Some(Protocol::TCP))?;
+    sk.set_reuse_address(true)?;
+    sk.set_reuse_port(true)?;
+    if sa.is_ipv6() {
+        sk.set_only_v6(true)?;
+    }
+    sk.bind(&sa.into())?;
+    sk.listen(backlog)?;
+    // SAFETY: a bound, listening socket whose ownership moves into the listener.
+    Ok(unsafe { glommio::net::TcpListener::from_raw_fd(sk.into_raw_fd()) })
 }
 
 async fn accept_loop(local: Rc<Local>, listener: glommio::net::TcpListener) {
