@@ -1,6 +1,6 @@
 //! Bit commands (Redis's bitops.c).
 
-use super::string::MAX_STRING;
+use crate::runtime::proto_max_bulk_len;
 use super::{args, err, flags::*, CmdError, CmdResult, Command, Ctx, Route, Run};
 use crate::protocol::Out;
 use crate::storage::Entry;
@@ -46,7 +46,7 @@ pub fn commands() -> Vec<Command> {
 /// A bit offset argument: 0 up to proto-max-bulk-len bytes' worth of bits.
 fn bit_offset(a: &[u8]) -> Result<u64, CmdError> {
     match parse_i64(a) {
-        Some(n) if n >= 0 && ((n >> 3) as u64) < MAX_STRING => Ok(n as u64),
+        Some(n) if n >= 0 && ((n >> 3) as u64) < proto_max_bulk_len() => Ok(n as u64),
         _ => Err(err::BIT_OFFSET),
     }
 }

@@ -5,9 +5,8 @@ use crate::protocol::Out;
 use crate::storage::Entry;
 use crate::util::num::{format_i64, incr_by_float, parse_i64, IncrFloatError};
 
-/// proto-max-bulk-len at its default: the largest string a command may build. Data commands get
-/// no handle on the live configuration, so a CONFIG SET of it does not reach them.
-pub const MAX_STRING: u64 = 512 * 1024 * 1024;
+/// The largest string a command may build (proto-max-bulk-len, live).
+use crate::runtime::proto_max_bulk_len;
 
 #[allow(clippy::too_many_arguments)]
 const fn data(
@@ -345,7 +344,7 @@ fn msetnx(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
 /// Redis's checkStringLength: `len + add` must fit proto-max-bulk-len.
 fn check_len(len: u64, add: u64) -> CmdResult {
     match len.checked_add(add) {
-        Some(t) if t <= MAX_STRING => Ok(()),
+        Some(t) if t <= proto_max_bulk_len() => Ok(()),
         _ => Err(err::STRING_TOO_LONG),
     }
 }
@@ -559,7 +558,7 @@ fn lcs(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     let (alen, blen) = (a.len(), b.len());
     // The DP table is (alen+1)*(blen+1) u32s; Redis refuses it above proto-max-bulk-len.
     let cells = (alen as u64 + 1) * (blen as u64 + 1);
-    if cells.saturating_mul(4) > MAX_STRING {
+    if cells.saturating_mul(4) > proto_max_bulk_len() {
         return Err(CmdError::new(
             "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
         ));

@@ -26,6 +26,15 @@ use coordinator::CoordMsg;
 use mailbox::{mailbox, MailboxReceiver, MailboxSender};
 use shard::{HoldGate, Local, Shard, ShardMsg};
 
+/// proto-max-bulk-len, readable from data commands without a handle on `Server` (the largest
+/// string SETRANGE/APPEND/SETBIT may build). Kept in sync by `Server::refresh_config`.
+static PROTO_MAX_BULK_LEN: AtomicU64 = AtomicU64::new(512 * 1024 * 1024);
+
+#[inline]
+pub fn proto_max_bulk_len() -> u64 {
+    PROTO_MAX_BULK_LEN.load(Ordering::Relaxed)
+}
+
 /// State shared by all shards: mailboxes, configuration, process-wide counters.
 pub struct Server {
     pub nshards: usize,
@@ -59,6 +68,7 @@ impl Server {
         let c = self.config.read().unwrap_or_else(|e| e.into_inner());
         self.proto_max_bulk_len
             .store(c.int("proto-max-bulk-len") as u64, Ordering::Relaxed);
+        PROTO_MAX_BULK_LEN.store(c.int("proto-max-bulk-len") as u64, Ordering::Relaxed);
         self.query_buffer_limit
             .store(c.int("client-query-buffer-limit") as u64, Ordering::Relaxed);
     }
