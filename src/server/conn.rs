@@ -287,10 +287,14 @@ async fn run_commands(
                     }
                     Target::Multi => {
                         flush(&mut pending, ctx, out).await;
+                        // COPY ... DB n: its destination key lives in db n.
                         let keys = cmd
                             .key_positions(argv.len())
-                            .filter_map(|i| argv.get(i))
-                            .map(|k| (key_shard(k, nshards), ctx.db, k.to_vec()))
+                            .filter_map(|i| argv.get(i).map(|k| (i, k)))
+                            .map(|(i, k)| {
+                                let db = commands::keyspace::key_db(cmd, &argv, i, ctx.db);
+                                (key_shard(k, nshards), db, k.to_vec())
+                            })
                             .collect();
                         let (tx, rx) = oneshot::channel();
                         let msg = CoordMsg::MultiKey {
