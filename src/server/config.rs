@@ -32,7 +32,9 @@ const fn p(name: &'static str, default: &'static str, kind: Kind, immutable: boo
     }
 }
 
-const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning", "nothing"];
+const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
+/// enable-debug-command / enable-protected-configs (Redis's protected actions).
+const PROTECTED_ACTION: &[&str] = &["no", "yes", "local"];
 const POLICIES: &[&str] = &[
     "volatile-lru",
     "volatile-lfu",
@@ -47,6 +49,11 @@ const I: Kind = Kind::Int {
     min: 0,
     max: i64::MAX,
 };
+/// Redis's C `int` parameters.
+const INT: Kind = Kind::Int {
+    min: 0,
+    max: i32::MAX as i64,
+};
 
 /// Every parameter shoal has. `shards`' default is filled in at start-up (online CPUs).
 pub const PARAMS: &[Param] = &[
@@ -58,11 +65,12 @@ pub const PARAMS: &[Param] = &[
     p("loglevel", "notice", Kind::Enum(LOGLEVELS), false),
     p("logfile", "", Kind::Str, true),
     p("databases", "16", Kind::Int { min: 16, max: 16 }, true),
-    p("maxclients", "10000", Kind::Int { min: 1, max: 1_000_000 }, false),
-    p("timeout", "0", I, false),
-    p("tcp-keepalive", "300", I, false),
-    p("tcp-backlog", "511", I, true),
-    p("hz", "10", Kind::Int { min: 1, max: 500 }, false),
+    p("maxclients", "10000", Kind::Int { min: 1, max: u32::MAX as i64 }, false),
+    p("timeout", "0", INT, false),
+    p("tcp-keepalive", "300", INT, false),
+    p("tcp-backlog", "511", INT, true),
+    // Redis accepts any int and clamps to 1..500 where it uses it.
+    p("hz", "10", INT, false),
     p("save", "3600 1 300 100 60 10000", Kind::Special, false),
     p("appendonly", "no", Kind::Bool, false),
     p("appendfilename", "appendonly.aof", Kind::Str, true),
@@ -71,7 +79,7 @@ pub const PARAMS: &[Param] = &[
     p("requirepass", "", Kind::Str, false),
     p("maxmemory", "0", Kind::Memory, false),
     p("maxmemory-policy", "noeviction", Kind::Enum(POLICIES), false),
-    p("maxmemory-samples", "5", Kind::Int { min: 1, max: 64 }, false),
+    p("maxmemory-samples", "5", Kind::Int { min: 1, max: i32::MAX as i64 }, false),
     p("proto-max-bulk-len", "536870912", Kind::Memory, false),
     p("client-query-buffer-limit", "1073741824", Kind::Memory, false),
     p("protected-mode", "yes", Kind::Bool, false),
@@ -82,11 +90,16 @@ pub const PARAMS: &[Param] = &[
     p("slowlog-log-slower-than", "10000", Kind::Int { min: -1, max: i64::MAX }, false),
     p("slowlog-max-len", "128", I, false),
     p("latency-tracking", "yes", Kind::Bool, false),
-    p("lfu-log-factor", "10", I, false),
-    p("lfu-decay-time", "1", I, false),
+    p("lfu-log-factor", "10", INT, false),
+    p("lfu-decay-time", "1", INT, false),
     p("notify-keyspace-events", "", Kind::Str, false),
     p("io-threads", "1", Kind::Int { min: 1, max: 128 }, true),
+    p("enable-debug-command", "no", Kind::Enum(PROTECTED_ACTION), true),
+    p("enable-protected-configs", "no", Kind::Enum(PROTECTED_ACTION), true),
 ];
+
+/// Parameters CONFIG SET refuses unless enable-protected-configs allows it (as Redis 7).
+pub const PROTECTED: &[&str] = &["dir", "dbfilename"];
 
 pub fn param_index(name: &str) -> Option<usize> {
     PARAMS.iter().position(|p| p.name.eq_ignore_ascii_case(name))
@@ -162,9 +175,22 @@ impl Config {
                 }
                 n.to_string()
             }
-            Kind::Memory => parse_memory(value)
-                .ok_or_else(|| "argument must be a memory value".to_string())?
-                .to_string(),
+            Kind::Memory => {
+                let n = parse_memory(value)
+                    .ok_or_else(|| "argument must be a memory value".to_string())?;
+                // As Redis: these two refuse less than 1mb.
+                let min = match p.name {
+                    "proto-max-bulk-len" | "client-query-buffer-limit" => 1 << 20,
+                    _ => 0,
+                };
+                if n < min || n > i64::MAX as u64 {
+                    return Err(format!(
+                        "argument must be between {min} and {} inclusive",
+                        i64::MAX
+                    ));
+                }
+                n.to_string()
+            }
             Kind::Bool => match value.to_ascii_lowercase().as_str() {
                 "yes" => "yes".into(),
                 "no" => "no".into(),
@@ -181,7 +207,7 @@ impl Config {
             Kind::Special => match p.name {
                 "save" => {
                     let parts: Vec<&str> = value.split_whitespace().collect();
-                    if parts.len() % 2 != 0 || parts.iter().any(|x| x.parse::<u64>().is_err()) {
+                    if !parts.len().is_multiple_of(2) || parts.iter().any(|x| x.parse::<u64>().is_err()) {
                         return Err("Invalid save parameters".into());
                     }
                     parts.join(" ")
