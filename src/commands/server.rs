@@ -785,7 +785,7 @@ fn shard_counters(sh: &Shard) -> Vec<u64> {
         v.push(d.volatile_len() as u64);
     }
     for c in &sh.cmd_stats {
-        v.extend([c.calls, c.usec, c.rejected_calls, c.failed_calls]);
+        v.extend([c.calls, c.nanos / 1000, c.rejected_calls, c.failed_calls]);
     }
     v
 }

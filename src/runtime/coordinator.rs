@@ -212,7 +212,7 @@ async fn run_multi_key(
                 sh.stats.expired_keys += expired;
                 let st = &mut sh.cmd_stats[cmd];
                 st.calls += stats.calls;
-                st.usec += stats.usec;
+                st.nanos += stats.nanos;
                 st.failed_calls += stats.failed_calls;
             }
         })

@@ -19,6 +19,7 @@ use crate::runtime::mailbox::MailboxReceiver;
 use crate::runtime::Server;
 use crate::server::client::ClientInfo;
 use crate::storage::{entry::LRU_MASK, now_ms, Db};
+use crate::util::clock;
 
 pub const DATABASES: usize = 16;
 
@@ -65,7 +66,8 @@ pub struct ShardStats {
 #[derive(Default, Clone, Copy, Debug)]
 pub struct CmdStat {
     pub calls: u64,
-    pub usec: u64,
+    /// Time spent, in ns (INFO shows microseconds; per-call sums in µs would round GETs to 0).
+    pub nanos: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
 }
@@ -120,7 +122,7 @@ impl Shard {
         let Run::Data(f, _) = commands::table()[cmd].run else {
             return;
         };
-        let start = Instant::now();
+        let start = clock::ticks();
         let r = f(
             &mut Ctx {
                 shard: self,
@@ -130,11 +132,11 @@ impl Shard {
             args,
             out,
         );
-        let usec = start.elapsed().as_micros() as u64;
+        let nanos = clock::nanos_between(start, clock::ticks());
         self.stats.total_commands += 1;
         let st = &mut self.cmd_stats[cmd];
         st.calls += 1;
-        st.usec += usec;
+        st.nanos += nanos;
         if let Err(e) = r {
             st.failed_calls += 1;
             self.record_error(&e.0);

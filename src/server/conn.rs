@@ -356,7 +356,7 @@ async fn run_commands(
                 shard.stats.total_commands += 1;
                 let st = &mut shard.cmd_stats[idx];
                 st.calls += 1;
-                st.usec += start.elapsed().as_micros() as u64;
+                st.nanos += start.elapsed().as_nanos() as u64;
                 if close {
                     return true;
                 }
