@@ -161,7 +161,7 @@ fn multi_shard_mset_is_atomic_for_mget() {
             let mut i = 0u64;
             while start.elapsed() < Duration::from_millis(2000) {
                 i += 1;
-                if i % 16 == 0 {
+                if i.is_multiple_of(16) {
                     // A multi-shard DEL must be atomic too.
                     let n: i64 = redis::cmd("DEL").arg(&keys).query(&mut c).expect("DEL");
                     assert_eq!(n, 3, "DEL of three existing keys");

@@ -783,7 +783,7 @@ fn normalize(node: &Node, mode: Mode) -> Vec<u8> {
                 let line = text.lines().find(|l| l.starts_with(&format!("{f}:")));
                 let line = match line {
                     Some(l) if f.starts_with("cmdstat_") => l
-                        .split(|c| c == ':' || c == ',')
+                        .split([':', ','])
                         .filter(|p| p.starts_with(f) || p.starts_with("calls=") || p.contains("_calls="))
                         .collect::<Vec<_>>()
                         .join(","),

@@ -112,7 +112,7 @@ impl<'a> Ctx<'a> {
         }
         e.map(|e| {
             e.touch(lru);
-            e
+            &mut *e
         })
     }
 

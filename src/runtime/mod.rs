@@ -248,7 +248,16 @@ pub fn run(config: Config) -> i32 {
     let pool = match pool {
         Ok(p) => p,
         Err(e) => {
-            log::warning(&format!("could not start executors: {e}"));
+            let mut r = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            // SAFETY: getrlimit only writes the struct we pass.
+            unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut r) };
+            log::warning(&format!(
+                "could not start the shard executors: {e} (RLIMIT_MEMLOCK is {} bytes; io_uring needs about 1 MiB per shard: raise it with `ulimit -l`, or use fewer --shards)",
+                r.rlim_cur
+            ));
             return 1;
         }
     };
