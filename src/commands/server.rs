@@ -962,24 +962,6 @@ fn uname() -> (String, usize) {
     )
 }
 
-/// master_replid: 40 hex digits, fixed for the process and distinct from run_id (as Redis).
-fn replid(run_id: &str) -> String {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| {
-        let mut seed = run_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-        });
-        (0..40)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                char::from_digit((seed % 16) as u32, 16).unwrap_or('0')
-            })
-            .collect()
-    })
-    .clone()
-}
 
 fn info_text(c: &ConnCtx, wanted: &[bool], t: &Totals) -> String {
     let server = &c.local.server;
@@ -1190,7 +1172,7 @@ fn info_text(c: &ConnCtx, wanted: &[bool], t: &Totals) -> String {
                 w!("role:master");
                 w!("connected_slaves:0");
                 w!("master_failover_state:no-failover");
-                w!("master_replid:{}", replid(&server.run_id));
+                w!("master_replid:{}", server.replid);
                 w!("master_replid2:0000000000000000000000000000000000000000");
                 w!("master_repl_offset:0");
                 w!("second_repl_offset:-1");

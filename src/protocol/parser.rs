@@ -444,43 +444,8 @@ fn find_byte_or_nul(hay: &[u8], needle: u8) -> Option<usize> {
         .map(|i| base + i)
 }
 
-/// Redis's `string2ll`: a strict decimal `long long` (optional '-', no '+', no spaces, no
-/// leading zeros except "0" itself, no "-0", no overflow).
-#[inline]
-fn string2ll(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() >= 21 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (negative, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    let (&first, rest) = digits.split_first()?;
-    if !(b'1'..=b'9').contains(&first) {
-        return None;
-    }
-    let mut v = u64::from(first - b'0');
-    for &c in rest {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    if negative {
-        if v > (i64::MAX as u64) + 1 {
-            None
-        } else {
-            Some((v as i64).wrapping_neg())
-        }
-    } else if v > i64::MAX as u64 {
-        None
-    } else {
-        Some(v as i64)
-    }
-}
+/// Redis's `string2ll` (strict decimal: no '+', spaces, leading zeros, "-0" or overflow).
+use crate::util::num::parse_i64 as string2ll;
 
 #[cfg(test)]
 mod tests {

@@ -46,6 +46,8 @@ pub struct Server {
     pub started: Instant,
     pub started_unix_ms: u64,
     pub run_id: String,
+    /// master_replid (INFO replication): 40 hex digits, distinct from run_id, as in Redis.
+    pub replid: String,
     pub port: u16,
     /// Hot-path copies of configuration values, kept in sync by CONFIG SET.
     proto_max_bulk_len: AtomicU64,
@@ -105,8 +107,8 @@ impl Server {
     }
 }
 
-fn random_run_id() -> String {
-    let mut seed = crate::storage::now_ms() ^ (std::process::id() as u64).rotate_left(32);
+/// 40 hex digits from `seed` (run_id, master_replid).
+fn hex_id(mut seed: u64) -> String {
     (0..40)
         .map(|_| {
             seed ^= seed << 13;
@@ -183,6 +185,7 @@ pub fn run(config: Config) -> i32 {
         receivers.push(Some(rx));
     }
     let (coord_tx, coord_rx) = mailbox::<CoordMsg>();
+    let seed = crate::storage::now_ms() ^ (std::process::id() as u64).rotate_left(32);
     let server = Arc::new(Server {
         nshards,
         mailboxes,
@@ -192,7 +195,8 @@ pub fn run(config: Config) -> i32 {
         connected_clients: AtomicUsize::new(0),
         started: Instant::now(),
         started_unix_ms: crate::storage::now_ms(),
-        run_id: random_run_id(),
+        run_id: hex_id(seed),
+        replid: hex_id(seed.rotate_left(17) ^ 0x9E37_79B9_7F4A_7C15),
         port,
         proto_max_bulk_len: AtomicU64::new(0),
         query_buffer_limit: AtomicU64::new(0),
