@@ -5,9 +5,12 @@
 # redis-server + redis-cli (tests that compare against a real Redis). If redis cannot be
 # installed, it warns and goes on: those tests skip themselves with a printed note.
 #
-# Leaves nothing running: every process started under this script carries a marker in its
-# environment, and whatever still carries it at the end (a shoal or redis-server a failed test
-# left behind, even a daemonized one) is stopped by its pid.
+# Leaves nothing running: the tests run in a session of their own, and every process started
+# under this script carries a marker in its environment. Whatever is still in that session or
+# still carries the marker at the end (a shoal or redis-server that a failed test left behind)
+# is stopped by its pid. (redis-server overwrites its environment block for its process title,
+# hence the session check; a process that daemonizes leaves the session, and only the marker
+# still finds it, so tests should start redis-server with --daemonize no, as tests/ do.)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,15 +26,21 @@ warn() {
 # --- cleanup of leftovers -------------------------------------------------------------------
 MARK="SHOAL_TEST_RUN_ID=$$-$(date +%s%N)"
 export SHOAL_TEST_RUN_ID="${MARK#SHOAL_TEST_RUN_ID=}"
+TEST_SID="" # session id of the test run, once started
 
 kill_leftovers() {
-    local pid env pids=()
-    for env in /proc/[0-9]*/environ; do
-        pid=${env#/proc/}
-        pid=${pid%/environ}
-        [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-        # Only our own processes are readable; a NUL-separated exact match of the marker.
-        if grep -qzxF "$MARK" "$env" 2>/dev/null; then
+    local dir pid stat sid pids=()
+    for dir in /proc/[0-9]*; do
+        pid=${dir#/proc/}
+        [[ $pid == "$$" ]] && continue
+        sid=""
+        if [[ -n $TEST_SID ]] && { stat=$(<"$dir/stat"); } 2>/dev/null; then
+            # Fields after the ")" that ends the command name: state ppid pgrp session ...
+            stat=${stat##*) }
+            read -r _ _ _ sid _ <<<"$stat"
+        fi
+        # environ is readable only for our own processes; the marker is matched as a whole entry.
+        if [[ $sid == "$TEST_SID" && -n $sid ]] || grep -qzxF "$MARK" "$dir/environ" 2>/dev/null; then
             pids+=("$pid")
         fi
     done
@@ -40,10 +49,13 @@ kill_leftovers() {
     kill -TERM "${pids[@]}" 2>/dev/null || true
     sleep 1
     for pid in "${pids[@]}"; do
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
     done
 }
 trap kill_leftovers EXIT
+trap 'exit 130' INT TERM
 
 # --- toolchain ------------------------------------------------------------------------------
 header "Checking the Rust toolchain"
@@ -101,7 +113,7 @@ else
         service_was_running=1
     fi
     if apt_install redis-server redis-tools; then
-        redis-server --version
+        redis-server --version || warn "redis-server installed but not on PATH"
         # The Debian package starts a system service on port 6379; the tests start their own
         # servers, so stop it again rather than leave a redis-server running.
         if ((service_was_running == 0)); then
@@ -126,9 +138,13 @@ fi
 header "Building (release)"
 cargo build --release
 
-header "Running tests: cargo test --release"
+header "Running tests: cargo test --release --no-fail-fast"
+# In a session of its own (setsid does not fork here: a background job of a non-interactive
+# shell is no process group leader), so its session id is its pid.
+setsid cargo test --release --no-fail-fast &
+TEST_SID=$!
 status=0
-cargo test --release || status=$?
+wait "$TEST_SID" || status=$?
 
 header "Checking for leftover processes"
 kill_leftovers

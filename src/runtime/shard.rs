@@ -37,7 +37,8 @@ pub enum ShardMsg {
 }
 
 /// Commands forwarded from another shard's connection. Arguments are copied into one buffer
-/// (the connection's read buffer cannot cross threads); the reply comes back already encoded.
+/// (the connection's read buffer cannot cross threads); the replies come back already encoded,
+/// with the end offset of each command's reply.
 pub struct Batch {
     pub db: usize,
     pub proto: Proto,
@@ -45,7 +46,7 @@ pub struct Batch {
     pub data: Vec<u8>,
     /// (command index, ranges of `data` holding its arguments)
     pub cmds: Vec<(usize, Vec<Range<usize>>)>,
-    pub reply: oneshot::Sender<Vec<u8>>,
+    pub reply: oneshot::Sender<(Vec<u8>, Vec<usize>)>,
 }
 
 #[derive(Default, Clone, Debug)]
@@ -231,13 +232,15 @@ pub async fn mailbox_task(local: Rc<Local>, rx: MailboxReceiver<ShardMsg>) {
                 let mut out = Out::new(b.proto);
                 let mut shard = local.shard.borrow_mut();
                 let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
+                let mut ends = Vec::with_capacity(b.cmds.len());
                 for (cmd, ranges) in &b.cmds {
                     argv.clear();
                     argv.extend(ranges.iter().map(|r| &b.data[r.clone()]));
                     shard.execute(b.db, b.now, *cmd, &argv, &mut out);
+                    ends.push(out.buf.len());
                 }
                 drop(argv);
-                let _ = b.reply.send(out.buf);
+                let _ = b.reply.send((out.buf, ends));
             }
             ShardMsg::Hold { mut steps, held } => {
                 local.gate.close();

@@ -1,12 +1,18 @@
 //! One client connection: read, parse every complete command, run them in order, write all
 //! replies with one write.
 //!
-//! Commands on keys of this shard run inline. Consecutive commands for the same other shard travel
-//! as one batch message; commands whose keys span shards go to the coordinator. Replies are
-//! appended in command order, so pipelining keeps Redis's ordering.
+//! Commands on keys of this shard run inline. Commands for other shards are gathered per shard
+//! (one batch message each) and sent together at the end of the pipeline segment; their replies
+//! are reassembled in command order. Connection commands and commands whose keys span shards
+//! (which go to the coordinator) end a segment: everything before them has run first.
+//!
+//! Ordering: a connection's commands on the same shard (so on the same key) run in order. Within
+//! one pipelined segment, commands on different shards run concurrently, as they would against a
+//! Redis Cluster; a pipeline on one shard (`--shards 1`, or co-located `{hashtag}` keys) keeps
+//! the strict order of a single Redis.
 
 use futures::channel::oneshot;
-use futures::future::{select, Either};
+use futures::future::{join_all, select, Either};
 use futures::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
 use std::cell::RefCell;
@@ -65,12 +71,60 @@ pub struct ConnCtx {
     pub proto: Proto,
 }
 
-/// Commands for one other shard, gathered until the pipeline moves to another destination.
+/// Commands for one other shard in the current pipeline segment.
 struct Pending {
     shard: usize,
-    db: usize,
     data: Vec<u8>,
     cmds: Vec<(usize, Vec<Range<usize>>)>,
+}
+
+/// Where one command's reply is, from the segment's first forwarded command on.
+enum Piece {
+    /// Bytes of `Fanout::local`.
+    Local(Range<usize>),
+    /// The next reply of batch i.
+    Remote(usize),
+}
+
+/// The forwarded part of a pipeline segment. Until the first command is forwarded, local
+/// replies go straight to the connection's `Out`; after it, they wait in `local` so replies can
+/// be written in command order.
+#[derive(Default)]
+struct Fanout {
+    batches: Vec<Pending>,
+    order: Vec<Piece>,
+    local: Vec<u8>,
+}
+
+impl Fanout {
+    fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    fn push(&mut self, shard: usize, cmd: usize, argv: &[&[u8]]) {
+        let i = match self.batches.iter().position(|b| b.shard == shard) {
+            Some(i) => i,
+            None => {
+                self.batches.push(Pending {
+                    shard,
+                    data: Vec::new(),
+                    cmds: Vec::new(),
+                });
+                self.batches.len() - 1
+            }
+        };
+        let b = &mut self.batches[i];
+        let ranges = argv
+            .iter()
+            .map(|a| {
+                let at = b.data.len();
+                b.data.extend_from_slice(a);
+                at..b.data.len()
+            })
+            .collect();
+        b.cmds.push((cmd, ranges));
+        self.order.push(Piece::Remote(i));
+    }
 }
 
 pub async fn serve(local: Rc<Local>, mut stream: TcpStream, info: Rc<RefCell<ClientInfo>>) {
@@ -224,7 +278,7 @@ async fn run_commands(
     let nshards = server.nshards;
     let now = now_ms();
     let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
-    let mut pending: Option<Pending> = None;
+    let mut fan = Fanout::default();
     for range in &parsed.commands {
         argv.clear();
         argv.extend(parsed.args[range.clone()].iter().map(|a| match a {
@@ -233,14 +287,14 @@ async fn run_commands(
         }));
         let Some(&name) = argv.first() else { continue };
         let Some((idx, cmd)) = commands::lookup(name) else {
-            flush(&mut pending, ctx, out).await;
+            flush(&mut fan, ctx, out).await;
             let msg = commands::unknown_command_error(&argv);
             local.shard.borrow_mut().record_rejected(None, &msg);
             out.error(&msg);
             continue;
         };
         if !cmd.arity_ok(argv.len()) {
-            flush(&mut pending, ctx, out).await;
+            flush(&mut fan, ctx, out).await;
             let msg = commands::arity_error(cmd.name);
             local.shard.borrow_mut().record_rejected(Some(idx), &msg);
             out.error(&msg);
@@ -258,35 +312,24 @@ async fn run_commands(
                 };
                 match t {
                     Target::Local => {
-                        flush(&mut pending, ctx, out).await;
                         local.gate.wait_open().await;
-                        local
-                            .shard
-                            .borrow_mut()
-                            .execute(ctx.db, now, idx, &argv, out);
-                    }
-                    Target::Shard(s) => {
-                        if pending.as_ref().is_some_and(|p| p.shard != s || p.db != ctx.db) {
-                            flush(&mut pending, ctx, out).await;
+                        let mut shard = local.shard.borrow_mut();
+                        if fan.is_empty() {
+                            shard.execute(ctx.db, now, idx, &argv, out);
+                        } else {
+                            let start = fan.local.len();
+                            let mut o = Out {
+                                buf: std::mem::take(&mut fan.local),
+                                proto: out.proto,
+                            };
+                            shard.execute(ctx.db, now, idx, &argv, &mut o);
+                            fan.local = o.buf;
+                            fan.order.push(Piece::Local(start..fan.local.len()));
                         }
-                        let p = pending.get_or_insert_with(|| Pending {
-                            shard: s,
-                            db: ctx.db,
-                            data: Vec::new(),
-                            cmds: Vec::new(),
-                        });
-                        let ranges = argv
-                            .iter()
-                            .map(|a| {
-                                let at = p.data.len();
-                                p.data.extend_from_slice(a);
-                                at..p.data.len()
-                            })
-                            .collect();
-                        p.cmds.push((idx, ranges));
                     }
+                    Target::Shard(s) => fan.push(s, idx, &argv),
                     Target::Multi => {
-                        flush(&mut pending, ctx, out).await;
+                        flush(&mut fan, ctx, out).await;
                         // COPY ... DB n: its destination key lives in db n.
                         let keys = cmd
                             .key_positions(argv.len())
@@ -317,7 +360,7 @@ async fn run_commands(
                 }
             }
             Run::Conn(f) => {
-                flush(&mut pending, ctx, out).await;
+                flush(&mut fan, ctx, out).await;
                 let start = Instant::now();
                 let r = f(ctx, &argv, out);
                 let effect = match r {
@@ -363,28 +406,51 @@ async fn run_commands(
             }
         }
     }
-    flush(&mut pending, ctx, out).await;
+    flush(&mut fan, ctx, out).await;
     false
 }
 
-/// Sends the gathered batch to its shard and appends its replies.
-async fn flush(pending: &mut Option<Pending>, ctx: &ConnCtx, out: &mut Out) {
-    let Some(p) = pending.take() else { return };
-    let (tx, rx) = oneshot::channel();
-    let batch = Batch {
-        db: p.db,
-        proto: ctx.proto,
-        now: now_ms(),
-        data: p.data,
-        cmds: p.cmds,
-        reply: tx,
-    };
+/// Sends the segment's batches to their shards together and writes every reply in command order.
+async fn flush(fan: &mut Fanout, ctx: &ConnCtx, out: &mut Out) {
+    if fan.is_empty() {
+        return;
+    }
     let server = &ctx.local.server;
-    if server.mailboxes[p.shard].send(ShardMsg::Batch(batch)).is_ok() {
-        if let Ok(bytes) = rx.await {
-            out.buf.extend_from_slice(&bytes);
-            return;
+    let now = now_ms();
+    let replies = join_all(fan.batches.drain(..).map(|p| {
+        let (tx, rx) = oneshot::channel();
+        let sent = server.mailboxes[p.shard].send(ShardMsg::Batch(Batch {
+            db: ctx.db,
+            proto: ctx.proto,
+            now,
+            data: p.data,
+            cmds: p.cmds,
+            reply: tx,
+        }));
+        async move {
+            match sent {
+                Ok(()) => rx.await.ok(),
+                Err(_) => None,
+            }
+        }
+    }))
+    .await;
+    // Per batch: its reply bytes, the end of each command's reply, and how many were written.
+    let mut cursors: Vec<(Option<(Vec<u8>, Vec<usize>)>, usize)> =
+        replies.into_iter().map(|r| (r, 0)).collect();
+    for piece in fan.order.drain(..) {
+        match piece {
+            Piece::Local(r) => out.buf.extend_from_slice(&fan.local[r]),
+            Piece::Remote(i) => match &mut cursors[i] {
+                (Some((bytes, ends)), next) => {
+                    let start = if *next == 0 { 0 } else { ends[*next - 1] };
+                    let end = ends.get(*next).copied().unwrap_or(bytes.len());
+                    out.buf.extend_from_slice(&bytes[start..end]);
+                    *next += 1;
+                }
+                (None, _) => out.error("ERR server is shutting down"),
+            },
         }
     }
-    out.error("ERR server is shutting down");
+    fan.local.clear();
 }

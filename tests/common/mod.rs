@@ -23,11 +23,8 @@ pub fn free_port() -> u16 {
 impl Server {
     /// Starts shoal with `--shards n` and extra flags; waits until it answers PING.
     pub fn start(shards: usize, extra: &[&str]) -> Server {
-        let dir = std::env::temp_dir().join(format!(
-            "shoal-test-{}-{}",
-            std::process::id(),
-            free_port()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("shoal-test-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         for _ in 0..5 {
             let port = free_port();
