@@ -34,7 +34,11 @@ fn run(c: &mut Criterion, name: &str, buf: &[u8], commands: usize) {
     let limits = Limits::default();
     let mut parsed = ParsedCommands::default();
     let (used, err) = parse(buf, &limits, &mut parsed);
-    assert_eq!((used, err, parsed.commands.len()), (buf.len(), None, commands), "{name}");
+    assert_eq!(
+        (used, err, parsed.commands.len()),
+        (buf.len(), None, commands),
+        "{name}"
+    );
 
     let mut g = c.benchmark_group("parse");
     g.throughput(Throughput::Elements(commands as u64));

@@ -13,7 +13,10 @@ fn key(i: usize) -> Vec<u8> {
 fn cmd_index(name: &[u8]) -> usize {
     match shoal::commands::lookup(name) {
         Some((i, _)) => i,
-        None => panic!("command {} missing from the table", String::from_utf8_lossy(name)),
+        None => panic!(
+            "command {} missing from the table",
+            String::from_utf8_lossy(name)
+        ),
     }
 }
 
@@ -57,7 +60,9 @@ fn bench_keyspace(c: &mut Criterion, nkeys: usize) {
             out.buf.clear();
         })
     });
-    let misses: Vec<Vec<u8>> = (0..1024).map(|i| format!("miss:{i:012}").into_bytes()).collect();
+    let misses: Vec<Vec<u8>> = (0..1024)
+        .map(|i| format!("miss:{i:012}").into_bytes())
+        .collect();
     let mut m = 0usize;
     g.bench_function("get_miss", |b| {
         b.iter(|| {

@@ -21,7 +21,11 @@ fn crc16(data: &[u8]) -> u16 {
     for &b in data {
         crc ^= (b as u16) << 8;
         for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
         }
     }
     crc
@@ -60,8 +64,9 @@ fn many_clients_keep_their_own_keys_and_exact_counters() {
     const COUNTERS: u64 = 8;
     let s = Server::start(SHARDS, &[]);
     // Own keys and counters cover every shard.
-    let covered: std::collections::HashSet<usize> =
-        (0..COUNTERS).map(|c| shard_of(&format!("ctr{c}"), SHARDS)).collect();
+    let covered: std::collections::HashSet<usize> = (0..COUNTERS)
+        .map(|c| shard_of(&format!("ctr{c}"), SHARDS))
+        .collect();
     assert_eq!(covered.len(), SHARDS, "counters should span all shards");
     let client = s.client();
     let threads: Vec<_> = (0..THREADS)
@@ -77,13 +82,22 @@ fn many_clients_keep_their_own_keys_and_exact_counters() {
                     match rng.below(10) {
                         0..=2 => {
                             let v = rng.below(1_000_000) as i64 - 500_000;
-                            let r: String = redis::cmd("SET").arg(&key).arg(v).query(&mut c).expect("SET");
+                            let r: String = redis::cmd("SET")
+                                .arg(&key)
+                                .arg(v)
+                                .query(&mut c)
+                                .expect("SET");
                             assert_eq!(r, "OK");
                             model.insert(key, v);
                         }
                         3 | 4 => {
-                            let r: Option<i64> = redis::cmd("GET").arg(&key).query(&mut c).expect("GET");
-                            assert_eq!(r, model.get(&key).copied(), "thread {t} op {op}: GET {key}");
+                            let r: Option<i64> =
+                                redis::cmd("GET").arg(&key).query(&mut c).expect("GET");
+                            assert_eq!(
+                                r,
+                                model.get(&key).copied(),
+                                "thread {t} op {op}: GET {key}"
+                            );
                         }
                         5 | 6 => {
                             let r: i64 = redis::cmd("INCR").arg(&key).query(&mut c).expect("INCR");
@@ -93,18 +107,26 @@ fn many_clients_keep_their_own_keys_and_exact_counters() {
                         }
                         7 => {
                             let r: i64 = redis::cmd("DEL").arg(&key).query(&mut c).expect("DEL");
-                            assert_eq!(r, model.remove(&key).is_some() as i64, "thread {t} op {op}: DEL {key}");
+                            assert_eq!(
+                                r,
+                                model.remove(&key).is_some() as i64,
+                                "thread {t} op {op}: DEL {key}"
+                            );
                         }
                         _ => {
                             let ctr = rng.below(COUNTERS);
-                            let _: i64 = redis::cmd("INCR").arg(format!("ctr{ctr}")).query(&mut c).expect("INCR ctr");
+                            let _: i64 = redis::cmd("INCR")
+                                .arg(format!("ctr{ctr}"))
+                                .query(&mut c)
+                                .expect("INCR ctr");
                             incrs[ctr as usize] += 1;
                         }
                     }
                 }
                 // Final state of this thread's keys, in one MGET spanning shards.
                 let keys: Vec<String> = (0..16).map(|j| format!("t{t}:k{j}")).collect();
-                let vals: Vec<Option<i64>> = redis::cmd("MGET").arg(&keys).query(&mut c).expect("MGET");
+                let vals: Vec<Option<i64>> =
+                    redis::cmd("MGET").arg(&keys).query(&mut c).expect("MGET");
                 for (k, v) in keys.iter().zip(vals) {
                     assert_eq!(v, model.get(k).copied(), "thread {t}: final MGET {k}");
                 }
@@ -121,7 +143,10 @@ fn many_clients_keep_their_own_keys_and_exact_counters() {
     }
     let mut c = s.conn();
     for (i, want) in totals.iter().enumerate() {
-        let got: Option<i64> = redis::cmd("GET").arg(format!("ctr{i}")).query(&mut c).expect("GET ctr");
+        let got: Option<i64> = redis::cmd("GET")
+            .arg(format!("ctr{i}"))
+            .query(&mut c)
+            .expect("GET ctr");
         assert_eq!(got.unwrap_or(0), *want, "counter ctr{i}");
     }
     assert!(totals.iter().sum::<i64>() > 1000);
@@ -150,11 +175,15 @@ fn multi_shard_mset_is_atomic_for_mget() {
     let s = Server::start(SHARDS, &[]);
     let keys = keys_on_different_shards();
     let shards: Vec<usize> = keys.iter().map(|k| shard_of(k, SHARDS)).collect();
-    assert!(shards[0] != shards[1] && shards[1] != shards[2] && shards[0] != shards[2], "{keys:?} {shards:?}");
+    assert!(
+        shards[0] != shards[1] && shards[1] != shards[2] && shards[0] != shards[2],
+        "{keys:?} {shards:?}"
+    );
     let done = Arc::new(AtomicBool::new(false));
     let written = Arc::new(AtomicU64::new(0));
     let writer = {
-        let (client, keys, done, written) = (s.client(), keys.clone(), done.clone(), written.clone());
+        let (client, keys, done, written) =
+            (s.client(), keys.clone(), done.clone(), written.clone());
         std::thread::spawn(move || {
             let mut c = client.get_connection().expect("connect");
             let start = Instant::now();
@@ -167,9 +196,12 @@ fn multi_shard_mset_is_atomic_for_mget() {
                     assert_eq!(n, 3, "DEL of three existing keys");
                 } else {
                     let _: () = redis::cmd("MSET")
-                        .arg(&keys[0]).arg(i)
-                        .arg(&keys[1]).arg(i)
-                        .arg(&keys[2]).arg(i)
+                        .arg(&keys[0])
+                        .arg(i)
+                        .arg(&keys[1])
+                        .arg(i)
+                        .arg(&keys[2])
+                        .arg(i)
                         .query(&mut c)
                         .expect("MSET");
                 }
@@ -186,8 +218,12 @@ fn multi_shard_mset_is_atomic_for_mget() {
                 let mut c = client.get_connection().expect("connect");
                 let (mut reads, mut last) = (0u64, 0u64);
                 while !done.load(Ordering::SeqCst) {
-                    let v: Vec<Option<u64>> = redis::cmd("MGET").arg(&keys).query(&mut c).expect("MGET");
-                    assert!(v[0] == v[1] && v[1] == v[2], "reader {r}: MGET saw a half-applied write: {v:?}");
+                    let v: Vec<Option<u64>> =
+                        redis::cmd("MGET").arg(&keys).query(&mut c).expect("MGET");
+                    assert!(
+                        v[0] == v[1] && v[1] == v[2],
+                        "reader {r}: MGET saw a half-applied write: {v:?}"
+                    );
                     if let Some(x) = v[0] {
                         assert!(x >= last, "reader {r}: value went back from {last} to {x}");
                         last = x;
@@ -199,12 +235,23 @@ fn multi_shard_mset_is_atomic_for_mget() {
         })
         .collect();
     let n = writer.join().expect("writer failed");
-    let reads: u64 = readers.into_iter().map(|r| r.join().expect("reader failed")).sum();
-    assert!(n > 100 && reads > 100, "too little work: {n} writes, {reads} reads");
+    let reads: u64 = readers
+        .into_iter()
+        .map(|r| r.join().expect("reader failed"))
+        .sum();
+    assert!(
+        n > 100 && reads > 100,
+        "too little work: {n} writes, {reads} reads"
+    );
     let mut c = s.conn();
     let v: Vec<Option<u64>> = redis::cmd("MGET").arg(&keys).query(&mut c).expect("MGET");
     let want = if n % 16 == 0 { None } else { Some(n) };
-    assert_eq!(v, vec![want; 3], "after {} writes", written.load(Ordering::SeqCst));
+    assert_eq!(
+        v,
+        vec![want; 3],
+        "after {} writes",
+        written.load(Ordering::SeqCst)
+    );
 }
 
 /// Racing MSETNX over keys on three shards: exactly one client wins each round, and the keys
@@ -225,9 +272,12 @@ fn racing_multi_shard_msetnx_has_one_winner() {
                 for _ in 0..ROUNDS {
                     barrier.wait();
                     let n: i64 = redis::cmd("MSETNX")
-                        .arg(&keys[0]).arg(t)
-                        .arg(&keys[1]).arg(t)
-                        .arg(&keys[2]).arg(t)
+                        .arg(&keys[0])
+                        .arg(t)
+                        .arg(&keys[1])
+                        .arg(t)
+                        .arg(&keys[2])
+                        .arg(t)
                         .query(&mut c)
                         .expect("MSETNX");
                     assert!(n == 0 || n == 1, "MSETNX replied {n}");
@@ -257,7 +307,12 @@ fn racing_multi_shard_msetnx_has_one_winner() {
     }
     for (round, (w, v)) in winners_per_round.iter().zip(values).enumerate() {
         assert_eq!(w.len(), 1, "round {round}: winners {w:?}");
-        assert_eq!(v, vec![Some(w[0]); 3], "round {round}: keys hold a mix, winner {}", w[0]);
+        assert_eq!(
+            v,
+            vec![Some(w[0]); 3],
+            "round {round}: keys hold a mix, winner {}",
+            w[0]
+        );
     }
 }
 
@@ -268,13 +323,15 @@ fn sigterm_exits_zero_quickly_with_clients_connected() {
     for i in 0..8 {
         let mut c = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
         c.set_read_timeout(Some(Duration::from_secs(5))).ok();
-        c.write_all(&resp(&[b"SET", format!("sig{i}").as_bytes(), b"v"])).expect("write");
+        c.write_all(&resp(&[b"SET", format!("sig{i}").as_bytes(), b"v"]))
+            .expect("write");
         let mut b = [0u8; 5];
         c.read_exact(&mut b).expect("read");
         assert_eq!(&b, b"+OK\r\n");
         if i % 2 == 0 {
             // Half a command in flight.
-            c.write_all(b"*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$100\r\nabc").expect("write");
+            c.write_all(b"*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$100\r\nabc")
+                .expect("write");
         }
         idle.push(c);
     }
@@ -284,7 +341,9 @@ fn sigterm_exits_zero_quickly_with_clients_connected() {
         .map(|_| {
             let (client, stop) = (s.client(), stop.clone());
             std::thread::spawn(move || {
-                let Ok(mut c) = client.get_connection() else { return };
+                let Ok(mut c) = client.get_connection() else {
+                    return;
+                };
                 while !stop.load(Ordering::SeqCst) {
                     if redis::cmd("INCR").arg("busy").query::<i64>(&mut c).is_err() {
                         return;
@@ -301,14 +360,21 @@ fn sigterm_exits_zero_quickly_with_clients_connected() {
     for b in busy {
         let _ = b.join();
     }
-    assert_eq!(status.code(), Some(0), "exit status after SIGTERM: {status:?}");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "exit status after SIGTERM: {status:?}"
+    );
     assert!(took < Duration::from_secs(3), "SIGTERM took {took:?}");
     // Connected clients see their connection closed.
     for mut c in idle {
         let mut b = [0u8; 64];
         match c.read(&mut b) {
             Ok(0) | Err(_) => {}
-            Ok(n) => panic!("unexpected data after shutdown: {:?}", String::from_utf8_lossy(&b[..n])),
+            Ok(n) => panic!(
+                "unexpected data after shutdown: {:?}",
+                String::from_utf8_lossy(&b[..n])
+            ),
         }
     }
 }
@@ -343,7 +409,10 @@ fn second_server_on_same_port_fails_with_exit_1() {
         let _ = e.read_to_string(&mut text);
     }
     assert_eq!(status.code(), Some(1), "exit status; output: {text}");
-    assert!(text.contains("Address already in use") || text.contains("address already in use"), "output: {text}");
+    assert!(
+        text.contains("Address already in use") || text.contains("address already in use"),
+        "output: {text}"
+    );
     // The first server is unharmed.
     let mut c = s.conn();
     let pong: String = redis::cmd("PING").query(&mut c).expect("PING");

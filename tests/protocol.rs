@@ -30,7 +30,11 @@ fn send(c: &mut TcpStream, bytes: &[u8]) {
 fn expect(c: &mut TcpStream, want: &[u8], what: &str) {
     let mut got = vec![0u8; want.len()];
     if let Err(e) = c.read_exact(&mut got) {
-        panic!("{what}: reading {} bytes ({:?}): {e}", want.len(), show(want));
+        panic!(
+            "{what}: reading {} bytes ({:?}): {e}",
+            want.len(),
+            show(want)
+        );
     }
     assert_eq!(show(&got), show(want), "{what}");
 }
@@ -51,7 +55,10 @@ fn read_to_close(c: &mut TcpStream) -> Vec<u8> {
             Ok(n) => v.extend_from_slice(&b[..n]),
             Err(e) if e.kind() == ErrorKind::ConnectionReset => return v,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => panic!("connection not closed by the server ({e}); got so far {:?}", show(&v)),
+            Err(e) => panic!(
+                "connection not closed by the server ({e}); got so far {:?}",
+                show(&v)
+            ),
         }
     }
 }
@@ -145,7 +152,10 @@ fn pipeline(rng: &mut Rng, n: usize) -> (Vec<u8>, Vec<u8>) {
             }
         }
     }
-    req.extend(resp(&[b"DEL", b"pk0", b"pk1", b"pk2", b"pk3", b"pk4", b"pk5", b"pk6", b"pk7", b"pk8", b"pk9", b"pk10", b"pk11"]));
+    req.extend(resp(&[
+        b"DEL", b"pk0", b"pk1", b"pk2", b"pk3", b"pk4", b"pk5", b"pk6", b"pk7", b"pk8", b"pk9",
+        b"pk10", b"pk11",
+    ]));
     want.extend(format!(":{}\r\n", model.len()).into_bytes());
     (req, want)
 }
@@ -160,7 +170,11 @@ fn pipelined_replies_in_order() {
         for round in 0..5 {
             let (req, want) = pipeline(&mut rng, 100);
             send(&mut c, &req);
-            expect(&mut c, &want, &format!("shards {shards} round {round}: 100 pipelined commands"));
+            expect(
+                &mut c,
+                &want,
+                &format!("shards {shards} round {round}: 100 pipelined commands"),
+            );
         }
         // The same kind of pipeline cut at odd byte boundaries: commands split across reads.
         for round in 0..3 {
@@ -168,13 +182,21 @@ fn pipelined_replies_in_order() {
             for chunk in req.chunks(7 + round * 13) {
                 send(&mut c, chunk);
             }
-            expect(&mut c, &want, &format!("shards {shards} round {round}: chunked pipeline"));
+            expect(
+                &mut c,
+                &want,
+                &format!("shards {shards} round {round}: chunked pipeline"),
+            );
         }
         // A long pipeline written from another thread while replies are read.
         let (req, want) = pipeline(&mut rng, 10_000);
         let mut w = c.try_clone().expect("clone");
         let writer = std::thread::spawn(move || w.write_all(&req).is_ok());
-        expect(&mut c, &want, &format!("shards {shards}: 10000 pipelined commands"));
+        expect(
+            &mut c,
+            &want,
+            &format!("shards {shards}: 10000 pipelined commands"),
+        );
         assert!(writer.join().unwrap_or(false));
     }
 }
@@ -193,7 +215,11 @@ fn pipelined_state_changes() {
         req.extend(resp(&[b"HELLO", b"3"]));
         keys.iter().for_each(|k| req.extend(resp(&[b"GET", k])));
         send(&mut c, &req);
-        expect(&mut c, &b"$-1\r\n".repeat(8), &format!("shards {shards}: GETs before HELLO 3"));
+        expect(
+            &mut c,
+            &b"$-1\r\n".repeat(8),
+            &format!("shards {shards}: GETs before HELLO 3"),
+        );
         let tail = b"$7\r\nmodules\r\n*0\r\n";
         let (mut got, mut b) = (Vec::new(), [0u8; 1]);
         while !got.ends_with(tail) {
@@ -201,8 +227,16 @@ fn pipelined_state_changes() {
             got.push(b[0]);
             assert!(got.len() < 1000, "HELLO 3 reply: {:?}", show(&got));
         }
-        assert!(got.starts_with(b"%7\r\n"), "HELLO 3 reply: {:?}", show(&got));
-        expect(&mut c, &b"_\r\n".repeat(8), &format!("shards {shards}: GETs after HELLO 3"));
+        assert!(
+            got.starts_with(b"%7\r\n"),
+            "HELLO 3 reply: {:?}",
+            show(&got)
+        );
+        expect(
+            &mut c,
+            &b"_\r\n".repeat(8),
+            &format!("shards {shards}: GETs after HELLO 3"),
+        );
 
         // SELECT between single-key and multi-key commands.
         let mut c = connect(&s);
@@ -218,7 +252,8 @@ fn pipelined_state_changes() {
             want.extend_from_slice(b"$-1\r\n");
         }
         let mut mset: Vec<&[u8]> = vec![b"MSET"];
-        keys.iter().for_each(|k| mset.extend([k.as_slice(), b"db1"]));
+        keys.iter()
+            .for_each(|k| mset.extend([k.as_slice(), b"db1"]));
         req.extend(resp(&mset));
         want.extend_from_slice(b"+OK\r\n");
         let mut mget: Vec<&[u8]> = vec![b"MGET"];
@@ -235,7 +270,11 @@ fn pipelined_state_changes() {
         req.extend(resp(&[b"FLUSHALL"]));
         want.extend_from_slice(b"+OK\r\n");
         send(&mut c, &req);
-        expect(&mut c, &want, &format!("shards {shards}: SELECT inside a pipeline"));
+        expect(
+            &mut c,
+            &want,
+            &format!("shards {shards}: SELECT inside a pipeline"),
+        );
 
         // QUIT replies +OK and closes; nothing after it runs.
         let mut c = connect(&s);
@@ -244,7 +283,11 @@ fn pipelined_state_changes() {
         req.extend_from_slice(b"QUIT\r\n");
         req.extend(resp(&[b"SET", b"k2", b"after-quit"]));
         send(&mut c, &req);
-        assert_eq!(show(&read_to_close(&mut c)), "+PONG\r\n+OK\r\n+OK\r\n", "shards {shards}: QUIT");
+        assert_eq!(
+            show(&read_to_close(&mut c)),
+            "+PONG\r\n+OK\r\n+OK\r\n",
+            "shards {shards}: QUIT"
+        );
         let mut c = connect(&s);
         roundtrip(&mut c, &resp(&[b"EXISTS", b"k1", b"k2"]), b":1\r\n");
     }
@@ -259,12 +302,36 @@ fn inline_commands() {
         roundtrip(&mut c, b"ping\n", b"+PONG\r\n");
         // Empty lines and lines of spaces produce no reply.
         roundtrip(&mut c, b"\r\n\n   \r\n\t\r\nPING\r\n", b"+PONG\r\n");
-        roundtrip(&mut c, b"SET k \"a b\"\r\nGET k\r\n", b"+OK\r\n$3\r\na b\r\n");
-        roundtrip(&mut c, b"SET  k   'it\\'s'  \r\nGET k\r\n", b"+OK\r\n$4\r\nit's\r\n");
-        roundtrip(&mut c, b"SET k \"\\x41\\n\\\"q\\t\"\r\nGET k\r\n", b"+OK\r\n$5\r\nA\n\"q\t\r\n");
-        roundtrip(&mut c, b"SET k \"\\xZZ\"\r\nGET k\r\n", b"+OK\r\n$3\r\nxZZ\r\n");
-        roundtrip(&mut c, b"SET k 'a\"b'\r\nGET k\r\n", b"+OK\r\n$3\r\na\"b\r\n");
-        roundtrip(&mut c, b"GET k\r\nGET k\nPING\r\n", b"$3\r\na\"b\r\n$3\r\na\"b\r\n+PONG\r\n");
+        roundtrip(
+            &mut c,
+            b"SET k \"a b\"\r\nGET k\r\n",
+            b"+OK\r\n$3\r\na b\r\n",
+        );
+        roundtrip(
+            &mut c,
+            b"SET  k   'it\\'s'  \r\nGET k\r\n",
+            b"+OK\r\n$4\r\nit's\r\n",
+        );
+        roundtrip(
+            &mut c,
+            b"SET k \"\\x41\\n\\\"q\\t\"\r\nGET k\r\n",
+            b"+OK\r\n$5\r\nA\n\"q\t\r\n",
+        );
+        roundtrip(
+            &mut c,
+            b"SET k \"\\xZZ\"\r\nGET k\r\n",
+            b"+OK\r\n$3\r\nxZZ\r\n",
+        );
+        roundtrip(
+            &mut c,
+            b"SET k 'a\"b'\r\nGET k\r\n",
+            b"+OK\r\n$3\r\na\"b\r\n",
+        );
+        roundtrip(
+            &mut c,
+            b"GET k\r\nGET k\nPING\r\n",
+            b"$3\r\na\"b\r\n$3\r\na\"b\r\n+PONG\r\n",
+        );
         // Inline and multibulk mixed in one write.
         let mut req = b"SET m 1\r\n".to_vec();
         req.extend(resp(&[b"GET", b"m"]));
@@ -278,7 +345,12 @@ fn inline_commands() {
         );
         roundtrip(&mut c, b"PING\r\n", b"+PONG\r\n");
         // Unbalanced quotes close the connection; a closing quote must be followed by a space.
-        for bad in [&b"SET k \"abc\r\n"[..], b"SET k \"a\"b\r\n", b"SET k 'abc\r\n", b"GET 'a'b\r\n"] {
+        for bad in [
+            &b"SET k \"abc\r\n"[..],
+            b"SET k \"a\"b\r\n",
+            b"SET k 'abc\r\n",
+            b"GET 'a'b\r\n",
+        ] {
             let mut c = connect(&s);
             send(&mut c, bad);
             assert_eq!(
@@ -297,7 +369,11 @@ fn inline_commands() {
 fn inline_empty_arguments_are_kept() {
     let s = Server::start(1, &[]);
     let mut c = connect(&s);
-    roundtrip(&mut c, b"SET ek \"\"\r\nGET ek\r\nSTRLEN ek\r\n", b"+OK\r\n$0\r\n\r\n:0\r\n");
+    roundtrip(
+        &mut c,
+        b"SET ek \"\"\r\nGET ek\r\nSTRLEN ek\r\n",
+        b"+OK\r\n$0\r\n\r\n:0\r\n",
+    );
     roundtrip(&mut c, b"SET ek2 ''\r\nEXISTS ek2\r\n", b"+OK\r\n:1\r\n");
     roundtrip(
         &mut c,
@@ -314,22 +390,67 @@ fn protocol_errors_close_only_that_connection() {
     let mut too_big_bulk = b"*1\r\n".to_vec();
     too_big_bulk.extend(vec![b'$'; 70_000]);
     let cases: Vec<(Vec<u8>, &str)> = vec![
-        (b"*abc\r\n".to_vec(), "-ERR Protocol error: invalid multibulk length\r\n"),
-        (b"*+1\r\n$4\r\nPING\r\n".to_vec(), "-ERR Protocol error: invalid multibulk length\r\n"),
-        (b"*01\r\n$4\r\nPING\r\n".to_vec(), "-ERR Protocol error: invalid multibulk length\r\n"),
-        (b"*2147483648\r\n".to_vec(), "-ERR Protocol error: invalid multibulk length\r\n"),
-        (b"*1\r\nx\r\n".to_vec(), "-ERR Protocol error: expected '$', got 'x'\r\n"),
-        (b"*2\r\n$4\r\nECHO\r\n:1\r\n".to_vec(), "-ERR Protocol error: expected '$', got ':'\r\n"),
-        (b"*1\r\n$abc\r\n".to_vec(), "-ERR Protocol error: invalid bulk length\r\n"),
-        (b"*1\r\n$-1\r\n".to_vec(), "-ERR Protocol error: invalid bulk length\r\n"),
-        (b"*1\r\n$04\r\nPING\r\n".to_vec(), "-ERR Protocol error: invalid bulk length\r\n"),
-        (b"*1\r\n$ 4\r\nPING\r\n".to_vec(), "-ERR Protocol error: invalid bulk length\r\n"),
-        (b"SET k \"v\r\n".to_vec(), "-ERR Protocol error: unbalanced quotes in request\r\n"),
-        (too_big_inline, "-ERR Protocol error: too big inline request\r\n"),
-        (too_big_mbulk, "-ERR Protocol error: too big mbulk count string\r\n"),
-        (too_big_bulk, "-ERR Protocol error: too big bulk count string\r\n"),
+        (
+            b"*abc\r\n".to_vec(),
+            "-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*+1\r\n$4\r\nPING\r\n".to_vec(),
+            "-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*01\r\n$4\r\nPING\r\n".to_vec(),
+            "-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*2147483648\r\n".to_vec(),
+            "-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*1\r\nx\r\n".to_vec(),
+            "-ERR Protocol error: expected '$', got 'x'\r\n",
+        ),
+        (
+            b"*2\r\n$4\r\nECHO\r\n:1\r\n".to_vec(),
+            "-ERR Protocol error: expected '$', got ':'\r\n",
+        ),
+        (
+            b"*1\r\n$abc\r\n".to_vec(),
+            "-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\n$-1\r\n".to_vec(),
+            "-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\n$04\r\nPING\r\n".to_vec(),
+            "-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\n$ 4\r\nPING\r\n".to_vec(),
+            "-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"SET k \"v\r\n".to_vec(),
+            "-ERR Protocol error: unbalanced quotes in request\r\n",
+        ),
+        (
+            too_big_inline,
+            "-ERR Protocol error: too big inline request\r\n",
+        ),
+        (
+            too_big_mbulk,
+            "-ERR Protocol error: too big mbulk count string\r\n",
+        ),
+        (
+            too_big_bulk,
+            "-ERR Protocol error: too big bulk count string\r\n",
+        ),
         // Commands before the bad one still run and reply first.
-        (b"PING\r\n*1\r\n$4\r\nPING\r\n*x\r\n".to_vec(), "+PONG\r\n+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n"),
+        (
+            b"PING\r\n*1\r\n$4\r\nPING\r\n*x\r\n".to_vec(),
+            "+PONG\r\n+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n",
+        ),
     ];
     for shards in [1, 4] {
         let s = Server::start(shards, &[]);
@@ -339,7 +460,12 @@ fn protocol_errors_close_only_that_connection() {
             let mut c = connect(&s);
             send(&mut c, bad);
             let got = read_to_close(&mut c);
-            assert_eq!(show(&got), *want, "shards {shards}: {:?}", show(&bad[..bad.len().min(40)]));
+            assert_eq!(
+                show(&got),
+                *want,
+                "shards {shards}: {:?}",
+                show(&bad[..bad.len().min(40)])
+            );
             roundtrip(&mut bystander, &resp(&[b"GET", b"keep"]), b"$1\r\n1\r\n");
         }
         // The too-big inline limit counts the bytes after the last complete command.
@@ -360,7 +486,11 @@ fn protocol_errors_close_only_that_connection() {
 fn bulk_length_over_proto_max_bulk_len_is_rejected() {
     for shards in [1, 4] {
         let s = Server::start(shards, &[]);
-        for bad in [&b"*1\r\n$2000000000\r\n"[..], b"*1\r\n$536870913\r\n", b"*1\r\n$99999999999999999999\r\n"] {
+        for bad in [
+            &b"*1\r\n$2000000000\r\n"[..],
+            b"*1\r\n$536870913\r\n",
+            b"*1\r\n$99999999999999999999\r\n",
+        ] {
             let mut c = connect(&s);
             send(&mut c, bad);
             assert_eq!(
@@ -385,11 +515,18 @@ fn bulk_length_over_proto_max_bulk_len_is_rejected() {
 #[test]
 fn multibulk_count_up_to_int_max_is_accepted() {
     let s = Server::start(1, &[]);
-    for req in [&b"*1048577\r\n"[..], b"*2000000\r\n$4\r\nPING\r\n", b"*2147483647\r\n"] {
+    for req in [
+        &b"*1048577\r\n"[..],
+        b"*2000000\r\n$4\r\nPING\r\n",
+        b"*2147483647\r\n",
+    ] {
         let mut c = connect(&s);
         send(&mut c, req);
         if let Err(e) = silent_for(&mut c, 300) {
-            panic!("{:?}: Redis 7.0 waits for the arguments, shoal: {e}", show(req));
+            panic!(
+                "{:?}: Redis 7.0 waits for the arguments, shoal: {e}",
+                show(req)
+            );
         }
     }
     ping_ok(&s);
@@ -429,12 +566,35 @@ fn random_garbage_never_kills_the_server() {
             std::thread::spawn(move || {
                 let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (t + 1));
                 let pieces: &[&[u8]] = &[
-                    b"*", b"$", b"\r\n", b"\r", b"\n", b"-1", b"0", b"3", b"2147483648", b"\"", b"'", b"\\x",
-                    b" ", b"\0", b"PING", b"SET", b"GET", b"HELLO", b"3", b"DEL", b"k", b"EXISTS", b"99999999999999999999",
+                    b"*",
+                    b"$",
+                    b"\r\n",
+                    b"\r",
+                    b"\n",
+                    b"-1",
+                    b"0",
+                    b"3",
+                    b"2147483648",
+                    b"\"",
+                    b"'",
+                    b"\\x",
+                    b" ",
+                    b"\0",
+                    b"PING",
+                    b"SET",
+                    b"GET",
+                    b"HELLO",
+                    b"3",
+                    b"DEL",
+                    b"k",
+                    b"EXISTS",
+                    b"99999999999999999999",
                 ];
                 let mut conns = 0;
                 while Instant::now() < deadline {
-                    let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) else { break };
+                    let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) else {
+                        break;
+                    };
                     c.set_read_timeout(Some(Duration::from_millis(50))).ok();
                     conns += 1;
                     for _ in 0..1 + rng.below(8) {
@@ -443,7 +603,9 @@ fn random_garbage_never_kills_the_server() {
                             if rng.below(3) == 0 {
                                 buf.push(rng.next() as u8);
                             } else {
-                                buf.extend_from_slice(pieces[rng.below(pieces.len() as u64) as usize]);
+                                buf.extend_from_slice(
+                                    pieces[rng.below(pieces.len() as u64) as usize],
+                                );
                             }
                         }
                         if c.write_all(&buf).is_err() {
@@ -501,7 +663,11 @@ fn clients_vanishing_mid_pipeline() {
             line.push(b[0]);
         }
         let n: i64 = show(&line[1..line.len() - 2]).parse().unwrap_or(-1);
-        assert!(line[0] == b':' && (0..=600).contains(&n), "{k}: {:?}", show(&line));
+        assert!(
+            line[0] == b':' && (0..=600).contains(&n),
+            "{k}: {:?}",
+            show(&line)
+        );
     }
 }
 
@@ -522,10 +688,17 @@ fn ten_megabyte_values_round_trip() {
             let mut got = vec![0u8; val.len() + 13];
             c.read_exact(&mut got).expect("read 10MB");
             assert_eq!(show(&got[..11]), "$10485760\r\n", "GET header");
-            assert!(got[11..11 + val.len()] == val[..], "shards {shards}: 10MB value differs");
+            assert!(
+                got[11..11 + val.len()] == val[..],
+                "shards {shards}: 10MB value differs"
+            );
             assert_eq!(&got[11 + val.len()..], b"\r\n");
         }
-        roundtrip(&mut c, &resp(&[b"DEL", b"big1", b"big2", b"big3"]), b":3\r\n");
+        roundtrip(
+            &mut c,
+            &resp(&[b"DEL", b"big1", b"big2", b"big3"]),
+            b":3\r\n",
+        );
     }
 }
 
@@ -535,7 +708,11 @@ fn empty_and_negative_multibulk_are_ignored() {
         let s = Server::start(shards, &[]);
         let mut c = connect(&s);
         roundtrip(&mut c, b"*0\r\nPING\r\n", b"+PONG\r\n");
-        roundtrip(&mut c, b"*-1\r\n*0\r\n*-5\r\n*1\r\n$4\r\nPING\r\n", b"+PONG\r\n");
+        roundtrip(
+            &mut c,
+            b"*-1\r\n*0\r\n*-5\r\n*1\r\n$4\r\nPING\r\n",
+            b"+PONG\r\n",
+        );
         roundtrip(&mut c, b"*0\r\n", b"");
         roundtrip(&mut c, b"PING\r\n", b"+PONG\r\n");
     }
@@ -553,7 +730,11 @@ fn bulk_payload_quirks() {
         b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nab\0cd\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
         b"+OK\r\n$5\r\nab\0cd\r\n",
     );
-    roundtrip(&mut c, b"*1\r\n$4\r\nPIN\r\n\r\n", b"-ERR unknown command 'PIN ', with args beginning with: \r\n");
+    roundtrip(
+        &mut c,
+        b"*1\r\n$4\r\nPIN\r\n\r\n",
+        b"-ERR unknown command 'PIN ', with args beginning with: \r\n",
+    );
 }
 
 #[test]
@@ -577,8 +758,16 @@ fn resp3_after_hello_3() {
         roundtrip(&mut c, &resp(&[b"SET", b"k", b"v"]), b"+OK\r\n");
         roundtrip(&mut c, &resp(&[b"GET", b"k"]), b"$1\r\nv\r\n");
         // Errors are the same in RESP3.
-        roundtrip(&mut c, &resp(&[b"GET"]), b"-ERR wrong number of arguments for 'get' command\r\n");
-        roundtrip(&mut c, &resp(&[b"HELLO", b"4"]), b"-NOPROTO unsupported protocol version\r\n");
+        roundtrip(
+            &mut c,
+            &resp(&[b"GET"]),
+            b"-ERR wrong number of arguments for 'get' command\r\n",
+        );
+        roundtrip(
+            &mut c,
+            &resp(&[b"HELLO", b"4"]),
+            b"-NOPROTO unsupported protocol version\r\n",
+        );
         // Back to RESP2.
         send(&mut c, &resp(&[b"HELLO", b"2"]));
         let mut got = Vec::new();
@@ -587,7 +776,11 @@ fn resp3_after_hello_3() {
             got.push(b[0]);
             assert!(got.len() < 1000, "HELLO 2 reply: {:?}", show(&got));
         }
-        assert!(got.starts_with(b"*14\r\n$6\r\nserver\r\n"), "HELLO 2 reply: {:?}", show(&got));
+        assert!(
+            got.starts_with(b"*14\r\n$6\r\nserver\r\n"),
+            "HELLO 2 reply: {:?}",
+            show(&got)
+        );
         roundtrip(&mut c, &resp(&[b"GET", b"missing"]), b"$-1\r\n");
     }
 }
@@ -598,23 +791,54 @@ fn unknown_command_and_arity_errors() {
         let s = Server::start(shards, &[]);
         let mut c = connect(&s);
         let cases: &[(&[&[u8]], &str)] = &[
-            (&[b"FOO"], "-ERR unknown command 'FOO', with args beginning with: \r\n"),
-            (&[b"foo", b"a", b"b"], "-ERR unknown command 'foo', with args beginning with: 'a' 'b' \r\n"),
-            (&[b"GET"], "-ERR wrong number of arguments for 'get' command\r\n"),
-            (&[b"GeT", b"a", b"b"], "-ERR wrong number of arguments for 'get' command\r\n"),
-            (&[b"SET", b"k"], "-ERR wrong number of arguments for 'set' command\r\n"),
-            (&[b"DEL"], "-ERR wrong number of arguments for 'del' command\r\n"),
-            (&[b"PING", b"a", b"b"], "-ERR wrong number of arguments for 'ping' command\r\n"),
-            (&[b"SELECT"], "-ERR wrong number of arguments for 'select' command\r\n"),
+            (
+                &[b"FOO"],
+                "-ERR unknown command 'FOO', with args beginning with: \r\n",
+            ),
+            (
+                &[b"foo", b"a", b"b"],
+                "-ERR unknown command 'foo', with args beginning with: 'a' 'b' \r\n",
+            ),
+            (
+                &[b"GET"],
+                "-ERR wrong number of arguments for 'get' command\r\n",
+            ),
+            (
+                &[b"GeT", b"a", b"b"],
+                "-ERR wrong number of arguments for 'get' command\r\n",
+            ),
+            (
+                &[b"SET", b"k"],
+                "-ERR wrong number of arguments for 'set' command\r\n",
+            ),
+            (
+                &[b"DEL"],
+                "-ERR wrong number of arguments for 'del' command\r\n",
+            ),
+            (
+                &[b"PING", b"a", b"b"],
+                "-ERR wrong number of arguments for 'ping' command\r\n",
+            ),
+            (
+                &[b"SELECT"],
+                "-ERR wrong number of arguments for 'select' command\r\n",
+            ),
             (&[b"SET", b"k", b"v", b"XX", b"NX"], "-ERR syntax error\r\n"),
-            (&[b""], "-ERR unknown command '', with args beginning with: \r\n"),
+            (
+                &[b""],
+                "-ERR unknown command '', with args beginning with: \r\n",
+            ),
         ];
         for (argv, want) in cases {
             roundtrip(&mut c, &resp(argv), want.as_bytes());
         }
         // The command name is cut at 128 bytes, each argument shown at most 128 bytes.
         let long = vec![b'x'; 200];
-        let mut want = format!("-ERR unknown command '{}', with args beginning with: '{}' \r\n", "x".repeat(128), "y".repeat(128));
+        let mut want = format!(
+            "-ERR unknown command '{}', with args beginning with: '{}' \r\n",
+            "x".repeat(128),
+            "y".repeat(128)
+        );
         roundtrip(&mut c, &resp(&[&long, &vec![b'y'; 300]]), want.as_bytes());
         // Args are listed while the message stays under 128 bytes.
         want = "-ERR unknown command 'nope', with args beginning with: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' \r\n".to_string();

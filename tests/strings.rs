@@ -950,3 +950,711 @@ fn arity_errors() {
         );
     }
 }
+
+const BF_TYPE: &str = "-ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.\r\n";
+const BF_OFFSET: &str = "-ERR bit offset is not an integer or out of range\r\n";
+
+/// Builds the expected RESP array of BITFIELD results (None = a FAIL-ed op's nil).
+fn bf_reply(items: &[Option<i64>]) -> String {
+    let mut s = format!("*{}\r\n", items.len());
+    for i in items {
+        match i {
+            Some(v) => s.push_str(&format!(":{v}\r\n")),
+            None => s.push_str(NIL),
+        }
+    }
+    s
+}
+
+/// `rdb_changes_since_last_save` from INFO: Redis's dirty counter.
+fn dirty(r: &mut Raw) -> i64 {
+    r.send(&resp(&[b"INFO", b"persistence"]));
+    let info = String::from_utf8_lossy(&read_reply(r)).into_owned();
+    info.lines()
+        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("rdb_changes_since_last_save in INFO")
+}
+
+#[test]
+fn bitfield_replies_and_errors() {
+    for shards in [1, 4] {
+        let s = Server::start(shards, &[]);
+        let mut r = s.raw();
+        // The differential script's sequence, with the replies Redis 7.0 gives.
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "SET", "u8", "0", "255"],
+            &bf_reply(&[Some(0)]),
+        );
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "GET", "u8", "0"],
+            &bf_reply(&[Some(255)]),
+        );
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "INCRBY", "u8", "0", "10"],
+            &bf_reply(&[Some(9)]),
+        );
+        rt(
+            &mut r,
+            &[
+                "BITFIELD", "bf", "OVERFLOW", "SAT", "INCRBY", "u8", "0", "300",
+            ],
+            &bf_reply(&[Some(255)]),
+        );
+        rt(
+            &mut r,
+            &[
+                "BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1",
+            ],
+            &bf_reply(&[None]),
+        );
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "GET", "i4", "0", "GET", "u8", "#1"],
+            &bf_reply(&[Some(-1), Some(0)]),
+        );
+        rt(
+            &mut r,
+            &["BITFIELD_RO", "bf", "GET", "u8", "0"],
+            &bf_reply(&[Some(255)]),
+        );
+        rt(&mut r, &["BITFIELD", "bf"], "*0\r\n");
+        rt(&mut r, &["BITFIELD", "bf", "overflow", "wrap"], "*0\r\n");
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "overflow", "sat", "get", "u8", "0"],
+            &bf_reply(&[Some(255)]),
+        );
+
+        // Types: lower-case i1..i64 and u1..u63 only.
+        for t in [
+            "u64", "U8", "I8", "i0", "i65", "i", "u", "i08", "i+8", "i-8", "8", "", "x8",
+        ] {
+            rt(&mut r, &["BITFIELD", "bf", "GET", t, "0"], BF_TYPE);
+        }
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "GET", "u63", "0"],
+            &bf_reply(&[Some(9187343239835811840)]),
+        );
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "GET", "i64", "0"],
+            &bf_reply(&[Some(-72057594037927936)]),
+        );
+        // Offsets: bits, or #N fields of the type's width; at most proto-max-bulk-len bytes.
+        for off in [
+            "-1",
+            "#-1",
+            "#",
+            "##1",
+            "4294967296",
+            "#536870912",
+            "01",
+            "1.0",
+            " 1",
+            "x",
+        ] {
+            rt(&mut r, &["BITFIELD", "bf", "GET", "u8", off], BF_OFFSET);
+        }
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "GET", "i64", "#67108864"],
+            BF_OFFSET,
+        );
+        rt(
+            &mut r,
+            &[
+                "BITFIELD",
+                "bf",
+                "GET",
+                "u8",
+                "4294967295",
+                "GET",
+                "u8",
+                "#536870911",
+                "GET",
+                "i64",
+                "#67108863",
+            ],
+            &bf_reply(&[Some(0), Some(0), Some(0)]),
+        );
+        // #N * width wraps as Redis's C multiplication does: 2^61 * 8 is offset 0.
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "GET", "u8", "#2305843009213693952"],
+            &bf_reply(&[Some(255)]),
+        );
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "GET", "u8", "#2305843009213693953"],
+            &bf_reply(&[Some(0)]),
+        );
+        // Syntax: incomplete or unknown subcommands.
+        for args in [
+            &["GET"][..],
+            &["GET", "u8"],
+            &["SET", "u8", "0"],
+            &["INCRBY", "u8", "0"],
+            &["OVERFLOW"],
+            &["GET", "u8", "0", "BAD"],
+            &["GET", "u8", "0", "GET"],
+            &["FOO", "u8", "0"],
+        ] {
+            let mut a = vec!["BITFIELD", "bf"];
+            a.extend_from_slice(args);
+            rt(&mut r, &a, SYNTAX);
+        }
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "OVERFLOW", "foo"],
+            "-ERR Invalid OVERFLOW type specified\r\n",
+        );
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "SET", "i8", "0", "1", "OVERFLOW", "bad"],
+            "-ERR Invalid OVERFLOW type specified\r\n",
+        );
+        for v in ["1.5", "9223372036854775808", "x", ""] {
+            rt(&mut r, &["BITFIELD", "bf", "SET", "u8", "0", v], NOT_INT);
+            rt(&mut r, &["BITFIELD", "bf", "INCRBY", "u8", "0", v], NOT_INT);
+        }
+        // The first bad argument wins, left to right; nothing runs when one is bad.
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "SET", "i8", "0", "foo", "GET", "u8", "x"],
+            NOT_INT,
+        );
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "GET", "u8", "x", "SET", "i8", "0", "foo"],
+            BF_OFFSET,
+        );
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "SET", "u8", "0", "1", "GET", "u64", "0"],
+            BF_TYPE,
+        );
+        rtb(&mut r, &[b"GET", b"bf"], b"$1\r\n\xff\r\n");
+        // C string compares: a subcommand or type cut at a NUL byte still matches.
+        rtb(
+            &mut r,
+            &[b"BITFIELD", b"bf", b"GET\0x", b"u8\0y", b"0"],
+            b"*1\r\n:255\r\n",
+        );
+        rtb(
+            &mut r,
+            &[b"BITFIELD", b"bf", b"OVERFLOW", b"SAT\0x"],
+            b"*0\r\n",
+        );
+        rtb(
+            &mut r,
+            &[b"BITFIELD", b"bf", b"GET", b"\0", b"0"],
+            BF_TYPE.as_bytes(),
+        );
+
+        // BITFIELD_RO: GET only, but every argument is checked first.
+        let ro = "-ERR BITFIELD_RO only supports the GET subcommand\r\n";
+        rt(&mut r, &["BITFIELD_RO", "bf", "SET", "u8", "0", "1"], ro);
+        rt(
+            &mut r,
+            &[
+                "BITFIELD_RO",
+                "bf",
+                "GET",
+                "u8",
+                "0",
+                "INCRBY",
+                "u8",
+                "0",
+                "1",
+            ],
+            ro,
+        );
+        rt(
+            &mut r,
+            &["BITFIELD_RO", "bf", "SET", "u8", "0", "x"],
+            NOT_INT,
+        );
+        rt(
+            &mut r,
+            &["BITFIELD_RO", "bf", "SET", "u8", "x", "1"],
+            BF_OFFSET,
+        );
+        rt(&mut r, &["BITFIELD_RO", "bf", "FOO"], SYNTAX);
+        rt(
+            &mut r,
+            &["BITFIELD_RO", "bf", "OVERFLOW", "FAIL", "GET", "u8", "0"],
+            &bf_reply(&[Some(255)]),
+        );
+        rt(
+            &mut r,
+            &["BITFIELD_RO", "nokey", "GET", "u8", "0"],
+            &bf_reply(&[Some(0)]),
+        );
+        rt(
+            &mut r,
+            &["BITFIELD", "bf", "SET", "u8", "0", "1"],
+            &bf_reply(&[Some(255)]),
+        );
+        rt(
+            &mut r,
+            &["BITFIELD_RO", "bf", "GET", "u8", "0"],
+            &bf_reply(&[Some(1)]),
+        );
+        for (args, name) in [
+            (&["BITFIELD"][..], "bitfield"),
+            (&["BITFIELD_RO"], "bitfield_ro"),
+        ] {
+            rt(
+                &mut r,
+                args,
+                &format!("-ERR wrong number of arguments for '{name}' command\r\n"),
+            );
+        }
+
+        // GETs on a missing key read zeros and never create it.
+        rt(
+            &mut r,
+            &[
+                "BITFIELD", "nokey", "GET", "u8", "0", "GET", "i64", "100000",
+            ],
+            &bf_reply(&[Some(0), Some(0)]),
+        );
+        rt(&mut r, &["BITFIELD", "nokey"], "*0\r\n");
+        rt(&mut r, &["EXISTS", "nokey"], ":0\r\n");
+        // A write creates a zero-padded raw string, even when FAIL refuses every op.
+        rt(
+            &mut r,
+            &[
+                "BITFIELD", "new", "OVERFLOW", "FAIL", "SET", "u8", "80", "256",
+            ],
+            &bf_reply(&[None]),
+        );
+        rtb(&mut r, &[b"GET", b"new"], &bulk(&[0u8; 11]));
+        rt(&mut r, &["OBJECT", "ENCODING", "new"], "$3\r\nraw\r\n");
+        // GETs read the string's bytes, zero padded past its end, across byte boundaries.
+        rt(&mut r, &["SET", "z", "hello"], OK);
+        rt(
+            &mut r,
+            &[
+                "BITFIELD", "z", "GET", "i8", "0", "GET", "u8", "8", "GET", "i16", "4", "GET",
+                "u32", "37", "GET", "i64", "30", "GET", "u63", "1", "GET", "i64", "1000",
+            ],
+            &bf_reply(&[
+                Some(104),
+                Some(101),
+                Some(-31146),
+                Some(3758096384),
+                Some(1999598234552500224),
+                Some(7522537965566820352),
+                Some(0),
+            ]),
+        );
+        // An int-encoded string reads as its digits; a write makes it raw even when nothing
+        // is stored, and keeps its TTL while growing it.
+        rt(&mut r, &["SET", "n", "100", "EX", "1000"], OK);
+        rt(
+            &mut r,
+            &["BITFIELD", "n", "GET", "u8", "0"],
+            &bf_reply(&[Some(49)]),
+        );
+        rt(&mut r, &["OBJECT", "ENCODING", "n"], "$3\r\nint\r\n");
+        rt(
+            &mut r,
+            &["BITFIELD", "n", "OVERFLOW", "FAIL", "SET", "u8", "0", "256"],
+            &bf_reply(&[None]),
+        );
+        rt(&mut r, &["OBJECT", "ENCODING", "n"], "$3\r\nraw\r\n");
+        rt(&mut r, &["GET", "n"], "$3\r\n100\r\n");
+        rt(
+            &mut r,
+            &["BITFIELD", "n", "SET", "u8", "100", "1"],
+            &bf_reply(&[Some(0)]),
+        );
+        rt(&mut r, &["TTL", "n"], ":1000\r\n");
+        rtb(
+            &mut r,
+            &[b"GET", b"n"],
+            b"$14\r\n100\0\0\0\0\0\0\0\0\0\0\x10\r\n",
+        );
+        // Growth covers the farthest bit written, even a field straddling the last byte.
+        rt(
+            &mut r,
+            &["BITFIELD", "g", "SET", "i64", "4", "-1", "GET", "u8", "#8"],
+            &bf_reply(&[Some(0), Some(240)]),
+        );
+        rtb(
+            &mut r,
+            &[b"GET", b"g"],
+            b"$9\r\n\x0f\xff\xff\xff\xff\xff\xff\xff\xf0\r\n",
+        );
+
+        // Overflow at the extremes of i64 and u63.
+        rt(
+            &mut r,
+            &[
+                "BITFIELD",
+                "x",
+                "SET",
+                "i64",
+                "0",
+                "-9223372036854775808",
+                "INCRBY",
+                "i64",
+                "0",
+                "-1",
+                "OVERFLOW",
+                "SAT",
+                "INCRBY",
+                "i64",
+                "0",
+                "-1",
+                "OVERFLOW",
+                "FAIL",
+                "INCRBY",
+                "i64",
+                "0",
+                "-1",
+                "OVERFLOW",
+                "WRAP",
+                "INCRBY",
+                "i64",
+                "0",
+                "9223372036854775807",
+            ],
+            &bf_reply(&[
+                Some(0),
+                Some(9223372036854775807),
+                Some(9223372036854775806),
+                Some(9223372036854775805),
+                Some(-4),
+            ]),
+        );
+        rt(
+            &mut r,
+            &[
+                "BITFIELD",
+                "x",
+                "SET",
+                "i64",
+                "0",
+                "9223372036854775807",
+                "INCRBY",
+                "i64",
+                "0",
+                "1",
+                "OVERFLOW",
+                "SAT",
+                "SET",
+                "i64",
+                "0",
+                "9223372036854775807",
+                "INCRBY",
+                "i64",
+                "0",
+                "1",
+                "INCRBY",
+                "i64",
+                "0",
+                "-9223372036854775808",
+            ],
+            &bf_reply(&[
+                Some(-4),
+                Some(-9223372036854775808),
+                Some(-9223372036854775808),
+                Some(9223372036854775807),
+                Some(-1),
+            ]),
+        );
+        // An unsigned SET takes a negative value as its 64-bit two's complement.
+        rt(
+            &mut r,
+            &[
+                "BITFIELD", "x", "SET", "u63", "0", "-1", "OVERFLOW", "SAT", "SET", "u63", "0",
+                "-1", "OVERFLOW", "FAIL", "SET", "u63", "0", "-1", "GET", "u63", "0",
+            ],
+            &bf_reply(&[
+                Some(9223372036854775807),
+                Some(9223372036854775807),
+                None,
+                Some(9223372036854775807),
+            ]),
+        );
+        rt(
+            &mut r,
+            &[
+                "BITFIELD", "x", "OVERFLOW", "SAT", "SET", "u1", "3", "5", "SET", "i1", "3", "-5",
+                "SET", "i1", "3", "5", "GET", "i1", "3", "GET", "u1", "3",
+            ],
+            &bf_reply(&[Some(1), Some(-1), Some(-1), Some(0), Some(0)]),
+        );
+        rt(
+            &mut r,
+            &[
+                "BITFIELD",
+                "x",
+                "SET",
+                "u63",
+                "0",
+                "9223372036854775807",
+                "INCRBY",
+                "u63",
+                "0",
+                "9223372036854775807",
+                "OVERFLOW",
+                "SAT",
+                "INCRBY",
+                "u63",
+                "0",
+                "9223372036854775807",
+                "INCRBY",
+                "u63",
+                "0",
+                "-9223372036854775808",
+            ],
+            &bf_reply(&[
+                Some(8646911284551352319),
+                Some(9223372036854775806),
+                Some(9223372036854775807),
+                Some(0),
+            ]),
+        );
+        rtb(&mut r, &[b"GET", b"x"], b"$8\r\n\0\0\0\0\0\0\0\x01\r\n");
+
+        // RESP3: a FAIL-ed op is a null.
+        r.send(&resp(&[b"HELLO", b"3"]));
+        read_reply(&mut r);
+        rt(
+            &mut r,
+            &[
+                "BITFIELD", "bf", "OVERFLOW", "FAIL", "SET", "u2", "0", "4", "GET", "u2", "0",
+            ],
+            "*2\r\n_\r\n:0\r\n",
+        );
+    }
+}
+
+#[test]
+fn bitfield_dirty_counts_like_redis() {
+    let s = Server::start(1, &[]);
+    let mut r = s.raw();
+    // Each SET/INCRBY that changes the value (or grows the string) counts; FAIL-ed ones and
+    // GETs don't, and creating the key alone doesn't either.
+    rt(&mut r, &["SET", "m", "x"], OK);
+    for (args, want) in [
+        (&["BITFIELD", "m", "GET", "u8", "0"][..], 0),
+        (
+            &[
+                "BITFIELD", "m", "SET", "u8", "0", "1", "SET", "u8", "0", "1", "OVERFLOW", "FAIL",
+                "SET", "u8", "0", "1000",
+            ],
+            1,
+        ),
+        (
+            &[
+                "BITFIELD", "m3", "OVERFLOW", "FAIL", "SET", "u8", "0", "1000",
+            ],
+            0,
+        ),
+        (
+            &[
+                "BITFIELD", "m4", "SET", "u8", "0", "1", "INCRBY", "u8", "0", "0", "INCRBY", "u8",
+                "0", "1",
+            ],
+            3,
+        ),
+        (
+            &[
+                "BITFIELD", "m", "SET", "u8", "100", "0", "INCRBY", "u8", "0", "0",
+            ],
+            2,
+        ),
+        (
+            &[
+                "BITFIELD", "m", "SET", "u8", "100", "0", "INCRBY", "u8", "0", "0",
+            ],
+            0,
+        ),
+        (&["BITFIELD", "m", "GET", "u8", "x"], 0),
+    ] {
+        let before = dirty(&mut r);
+        r.send(&resp(
+            &args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>(),
+        ));
+        read_reply(&mut r);
+        assert_eq!(dirty(&mut r) - before, want, "{args:?}");
+    }
+    rt(&mut r, &["EXISTS", "m3"], ":1\r\n");
+}
+
+/// An independent model of one BITFIELD type: exact arithmetic in i128.
+#[derive(Clone, Copy, Debug)]
+struct BfType {
+    signed: bool,
+    bits: u32,
+}
+
+impl BfType {
+    fn range(self) -> (i128, i128) {
+        if self.signed {
+            (-(1i128 << (self.bits - 1)), (1i128 << (self.bits - 1)) - 1)
+        } else {
+            (0, (1i128 << self.bits) - 1)
+        }
+    }
+    fn get(self, v: &[u8], off: u64) -> i128 {
+        let mut x: i128 = 0;
+        for i in 0..self.bits as u64 {
+            let b = off + i;
+            let bit = v
+                .get((b / 8) as usize)
+                .is_some_and(|byte| byte & (0x80 >> (b % 8)) != 0);
+            x = (x << 1) | bit as i128;
+        }
+        if self.signed && x >> (self.bits - 1) == 1 {
+            x -= 1i128 << self.bits;
+        }
+        x
+    }
+    fn set(self, v: &mut [u8], off: u64, x: i128) {
+        for i in 0..self.bits as u64 {
+            let b = off + i;
+            let on = (x >> (self.bits as u64 - 1 - i)) & 1 == 1;
+            let byte = &mut v[(b / 8) as usize];
+            if on {
+                *byte |= 0x80 >> (b % 8);
+            } else {
+                *byte &= !(0x80 >> (b % 8));
+            }
+        }
+    }
+    /// The value stored for `x` under `ow` (0 wrap, 1 sat, 2 fail), None when FAIL refuses.
+    fn fit(self, x: i128, ow: u8) -> Option<i128> {
+        let (min, max) = self.range();
+        if (min..=max).contains(&x) {
+            return Some(x);
+        }
+        match ow {
+            0 => {
+                let m = x.rem_euclid(1i128 << self.bits);
+                Some(if m > max { m - (1i128 << self.bits) } else { m })
+            }
+            1 => Some(x.clamp(min, max)),
+            _ => None,
+        }
+    }
+}
+
+#[test]
+fn bitfield_matches_a_model() {
+    for shards in [1, 4] {
+        let s = Server::start(shards, &[]);
+        let mut c = s.conn();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ shards as u64;
+        let mut rnd = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let keys = ["bfa", "bfb", "bfc", "bfd", "bfe", "bff"];
+        let mut model: Vec<Option<Vec<u8>>> = vec![None; keys.len()];
+        for round in 0..400 {
+            let k = rnd(keys.len() as u64) as usize;
+            let mut cmd = redis::cmd("BITFIELD");
+            cmd.arg(keys[k]);
+            let mut desc = format!("BITFIELD {}", keys[k]);
+            let mut ops = Vec::new();
+            let mut ow = 0u8;
+            for _ in 0..rnd(6) {
+                if rnd(6) == 0 {
+                    ow = rnd(3) as u8;
+                    let name = ["WRAP", "SAT", "FAIL"][ow as usize];
+                    cmd.arg("OVERFLOW").arg(name);
+                    desc += &format!(" OVERFLOW {name}");
+                    continue;
+                }
+                let signed = rnd(2) == 0;
+                let t = BfType {
+                    signed,
+                    bits: 1 + rnd(if signed { 64 } else { 63 }) as u32,
+                };
+                let (off_arg, off) = if rnd(3) == 0 {
+                    let n = rnd(20);
+                    (format!("#{n}"), n * t.bits as u64)
+                } else {
+                    let n = rnd(150);
+                    (n.to_string(), n)
+                };
+                let kind = rnd(3);
+                // Values near the type's limits, anywhere in i64, or small.
+                let val: i64 = match rnd(4) {
+                    0 => {
+                        let (min, max) = t.range();
+                        (if rnd(2) == 0 { max } else { min } + rnd(5) as i128 - 2) as i64
+                    }
+                    1 => rnd(u64::MAX) as i64,
+                    _ => rnd(1000) as i64 - 500,
+                };
+                let tname = format!("{}{}", if signed { "i" } else { "u" }, t.bits);
+                let name = ["GET", "SET", "INCRBY"][kind as usize];
+                cmd.arg(name).arg(&tname).arg(&off_arg);
+                desc += &format!(" {name} {tname} {off_arg}");
+                if kind > 0 {
+                    cmd.arg(val);
+                    desc += &format!(" {val}");
+                }
+                ops.push((kind, t, off, val, ow));
+            }
+            // The model: writes grow (or create) the string to their farthest bit first.
+            let writes: Vec<_> = ops.iter().filter(|o| o.0 > 0).collect();
+            if let Some(last) = writes.iter().map(|o| o.2 + o.1.bits as u64 - 1).max() {
+                let v = model[k].get_or_insert_with(Vec::new);
+                if v.len() < (last / 8 + 1) as usize {
+                    v.resize((last / 8 + 1) as usize, 0);
+                }
+            }
+            let mut want: Vec<Option<i64>> = Vec::new();
+            for &(kind, t, off, val, ow) in &ops {
+                let v = model[k].as_deref().unwrap_or(&[]);
+                let old = t.get(v, off);
+                let target = match kind {
+                    0 => {
+                        want.push(Some(old as i64));
+                        continue;
+                    }
+                    // An unsigned SET value is taken as its 64-bit two's complement.
+                    1 if !t.signed => val as u64 as i128,
+                    1 => val as i128,
+                    _ => old + val as i128,
+                };
+                match t.fit(target, ow) {
+                    Some(new) => {
+                        want.push(Some(if kind == 1 { old } else { new } as i64));
+                        if let Some(v) = model[k].as_mut() {
+                            t.set(v, off, new);
+                        }
+                    }
+                    None => want.push(None),
+                }
+            }
+            let got: Vec<Option<i64>> = cmd.query(&mut c).expect("BITFIELD");
+            assert_eq!(got, want, "shards {shards} round {round}: {desc}");
+            if rnd(4) == 0 {
+                let got: Option<Vec<u8>> = redis::cmd("GET").arg(keys[k]).query(&mut c).unwrap();
+                assert_eq!(
+                    got, model[k],
+                    "shards {shards} round {round}: GET after {desc}"
+                );
+            }
+        }
+        for (k, key) in keys.iter().enumerate() {
+            let got: Option<Vec<u8>> = redis::cmd("GET").arg(key).query(&mut c).unwrap();
+            assert_eq!(got, model[k], "shards {shards}: final {key}");
+        }
+    }
+}

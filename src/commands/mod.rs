@@ -75,8 +75,9 @@ pub mod err {
     pub const NO_SUCH_KEY: CmdError = CmdError(Borrowed("ERR no such key"));
     pub const OVERFLOW: CmdError = CmdError(Borrowed("ERR increment or decrement would overflow"));
     pub const DB_INDEX: CmdError = CmdError(Borrowed("ERR DB index is out of range"));
-    pub const STRING_TOO_LONG: CmdError =
-        CmdError(Borrowed("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
+    pub const STRING_TOO_LONG: CmdError = CmdError(Borrowed(
+        "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+    ));
     pub const BIT_OFFSET: CmdError =
         CmdError(Borrowed("ERR bit offset is not an integer or out of range"));
     pub const BIT_VALUE: CmdError = CmdError(Borrowed("ERR bit is not an integer or out of range"));
@@ -171,7 +172,8 @@ impl<'a> Ctx<'a> {
 pub type DataFn = fn(&mut Ctx, &[&[u8]], &mut Out) -> CmdResult;
 
 /// A connection command: runs on the connection, may hand global work to the coordinator.
-pub type ConnFn = fn(&mut ConnCtx, &[&[u8]], &mut Out) -> Result<crate::server::conn::Effect, CmdError>;
+pub type ConnFn =
+    fn(&mut ConnCtx, &[&[u8]], &mut Out) -> Result<crate::server::conn::Effect, CmdError>;
 
 /// Which shard a data command goes to.
 #[derive(Clone, Copy)]
@@ -284,7 +286,10 @@ pub fn unknown_command_error(args: &[&[u8]]) -> String {
             break;
         }
         let room = 128 - list.len();
-        list.push_str(&format!("'{}' ", String::from_utf8_lossy(&a[..a.len().min(room)])));
+        list.push_str(&format!(
+            "'{}' ",
+            String::from_utf8_lossy(&a[..a.len().min(room)])
+        ));
     }
     format!(
         "ERR unknown command '{}', with args beginning with: {}",

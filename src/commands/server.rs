@@ -962,7 +962,6 @@ fn uname() -> (String, usize) {
     )
 }
 
-
 fn info_text(c: &ConnCtx, wanted: &[bool], t: &Totals) -> String {
     let server = &c.local.server;
     let cfg = server.config().clone();

@@ -42,28 +42,270 @@ pub fn commands() -> Vec<Command> {
     const RO: &str = "@read @string @slow";
     const ROF: &str = "@read @string @fast";
     vec![
-        data("get", 2, READONLY | FAST, 1, 1, 1, ROF, "Get the value of a key", "1.0.0", get),
-        data("set", -3, WRITE | DENYOOM, 1, 1, 1, RW, "Set the string value of a key", "1.0.0", set),
-        data("getdel", 2, WRITE | FAST, 1, 1, 1, RWF, "Get the value of a key and delete the key", "6.2.0", getdel),
-        data("getex", -2, WRITE | FAST, 1, 1, 1, RWF, "Get the value of a key and optionally set its expiration", "6.2.0", getex),
-        data("setnx", 3, WRITE | DENYOOM | FAST, 1, 1, 1, RWF, "Set the value of a key, only if the key does not exist", "1.0.0", setnx),
-        data("setex", 4, WRITE | DENYOOM, 1, 1, 1, RW, "Set the value and expiration of a key", "2.0.0", setex),
-        data("psetex", 4, WRITE | DENYOOM, 1, 1, 1, RW, "Set the value and expiration in milliseconds of a key", "2.6.0", psetex),
-        data("mget", -2, READONLY | FAST, 1, -1, 1, ROF, "Get the values of all the given keys", "1.0.0", mget),
-        data("mset", -3, WRITE | DENYOOM, 1, -1, 2, RW, "Set multiple keys to multiple values", "1.0.1", mset),
-        data("msetnx", -3, WRITE | DENYOOM, 1, -1, 2, RW, "Set multiple keys to multiple values, only if none of the keys exist", "1.0.1", msetnx),
-        data("append", 3, WRITE | DENYOOM | FAST, 1, 1, 1, RWF, "Append a value to a key", "2.0.0", append),
-        data("strlen", 2, READONLY | FAST, 1, 1, 1, ROF, "Get the length of the value stored in a key", "2.2.0", strlen),
-        data("getrange", 4, READONLY, 1, 1, 1, RO, "Get a substring of the string stored at a key", "2.4.0", getrange),
-        data("substr", 4, READONLY, 1, 1, 1, RO, "Get a substring of the string stored at a key", "1.0.0", getrange),
-        data("setrange", 4, WRITE | DENYOOM, 1, 1, 1, RW, "Overwrite part of a string at key starting at the specified offset", "2.2.0", setrange),
-        data("incr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, RWF, "Increment the integer value of a key by one", "1.0.0", incr),
-        data("decr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, RWF, "Decrement the integer value of a key by one", "1.0.0", decr),
-        data("incrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, RWF, "Increment the integer value of a key by the given amount", "1.0.0", incrby),
-        data("decrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, RWF, "Decrement the integer value of a key by the given number", "1.0.0", decrby),
-        data("incrbyfloat", 3, WRITE | DENYOOM | FAST, 1, 1, 1, RWF, "Increment the float value of a key by the given amount", "2.6.0", incrbyfloat),
-        data("getset", 3, WRITE | DENYOOM | FAST, 1, 1, 1, RWF, "Set the string value of a key and return its old value", "1.0.0", getset),
-        data("lcs", -3, READONLY, 1, 2, 1, RO, "Find longest common substring", "7.0.0", lcs),
+        data(
+            "get",
+            2,
+            READONLY | FAST,
+            1,
+            1,
+            1,
+            ROF,
+            "Get the value of a key",
+            "1.0.0",
+            get,
+        ),
+        data(
+            "set",
+            -3,
+            WRITE | DENYOOM,
+            1,
+            1,
+            1,
+            RW,
+            "Set the string value of a key",
+            "1.0.0",
+            set,
+        ),
+        data(
+            "getdel",
+            2,
+            WRITE | FAST,
+            1,
+            1,
+            1,
+            RWF,
+            "Get the value of a key and delete the key",
+            "6.2.0",
+            getdel,
+        ),
+        data(
+            "getex",
+            -2,
+            WRITE | FAST,
+            1,
+            1,
+            1,
+            RWF,
+            "Get the value of a key and optionally set its expiration",
+            "6.2.0",
+            getex,
+        ),
+        data(
+            "setnx",
+            3,
+            WRITE | DENYOOM | FAST,
+            1,
+            1,
+            1,
+            RWF,
+            "Set the value of a key, only if the key does not exist",
+            "1.0.0",
+            setnx,
+        ),
+        data(
+            "setex",
+            4,
+            WRITE | DENYOOM,
+            1,
+            1,
+            1,
+            RW,
+            "Set the value and expiration of a key",
+            "2.0.0",
+            setex,
+        ),
+        data(
+            "psetex",
+            4,
+            WRITE | DENYOOM,
+            1,
+            1,
+            1,
+            RW,
+            "Set the value and expiration in milliseconds of a key",
+            "2.6.0",
+            psetex,
+        ),
+        data(
+            "mget",
+            -2,
+            READONLY | FAST,
+            1,
+            -1,
+            1,
+            ROF,
+            "Get the values of all the given keys",
+            "1.0.0",
+            mget,
+        ),
+        data(
+            "mset",
+            -3,
+            WRITE | DENYOOM,
+            1,
+            -1,
+            2,
+            RW,
+            "Set multiple keys to multiple values",
+            "1.0.1",
+            mset,
+        ),
+        data(
+            "msetnx",
+            -3,
+            WRITE | DENYOOM,
+            1,
+            -1,
+            2,
+            RW,
+            "Set multiple keys to multiple values, only if none of the keys exist",
+            "1.0.1",
+            msetnx,
+        ),
+        data(
+            "append",
+            3,
+            WRITE | DENYOOM | FAST,
+            1,
+            1,
+            1,
+            RWF,
+            "Append a value to a key",
+            "2.0.0",
+            append,
+        ),
+        data(
+            "strlen",
+            2,
+            READONLY | FAST,
+            1,
+            1,
+            1,
+            ROF,
+            "Get the length of the value stored in a key",
+            "2.2.0",
+            strlen,
+        ),
+        data(
+            "getrange",
+            4,
+            READONLY,
+            1,
+            1,
+            1,
+            RO,
+            "Get a substring of the string stored at a key",
+            "2.4.0",
+            getrange,
+        ),
+        data(
+            "substr",
+            4,
+            READONLY,
+            1,
+            1,
+            1,
+            RO,
+            "Get a substring of the string stored at a key",
+            "1.0.0",
+            getrange,
+        ),
+        data(
+            "setrange",
+            4,
+            WRITE | DENYOOM,
+            1,
+            1,
+            1,
+            RW,
+            "Overwrite part of a string at key starting at the specified offset",
+            "2.2.0",
+            setrange,
+        ),
+        data(
+            "incr",
+            2,
+            WRITE | DENYOOM | FAST,
+            1,
+            1,
+            1,
+            RWF,
+            "Increment the integer value of a key by one",
+            "1.0.0",
+            incr,
+        ),
+        data(
+            "decr",
+            2,
+            WRITE | DENYOOM | FAST,
+            1,
+            1,
+            1,
+            RWF,
+            "Decrement the integer value of a key by one",
+            "1.0.0",
+            decr,
+        ),
+        data(
+            "incrby",
+            3,
+            WRITE | DENYOOM | FAST,
+            1,
+            1,
+            1,
+            RWF,
+            "Increment the integer value of a key by the given amount",
+            "1.0.0",
+            incrby,
+        ),
+        data(
+            "decrby",
+            3,
+            WRITE | DENYOOM | FAST,
+            1,
+            1,
+            1,
+            RWF,
+            "Decrement the integer value of a key by the given number",
+            "1.0.0",
+            decrby,
+        ),
+        data(
+            "incrbyfloat",
+            3,
+            WRITE | DENYOOM | FAST,
+            1,
+            1,
+            1,
+            RWF,
+            "Increment the float value of a key by the given amount",
+            "2.6.0",
+            incrbyfloat,
+        ),
+        data(
+            "getset",
+            3,
+            WRITE | DENYOOM | FAST,
+            1,
+            1,
+            1,
+            RWF,
+            "Set the string value of a key and return its old value",
+            "1.0.0",
+            getset,
+        ),
+        data(
+            "lcs",
+            -3,
+            READONLY,
+            1,
+            2,
+            1,
+            RO,
+            "Find longest common substring",
+            "7.0.0",
+            lcs,
+        ),
     ]
 }
 
@@ -527,8 +769,14 @@ fn incrbyfloat(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
 }
 
 fn lcs(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
-    let a = ctx.lookup_read(argv[1]).map(|e| e.value().to_vec()).unwrap_or_default();
-    let b = ctx.lookup_read(argv[2]).map(|e| e.value().to_vec()).unwrap_or_default();
+    let a = ctx
+        .lookup_read(argv[1])
+        .map(|e| e.value().to_vec())
+        .unwrap_or_default();
+    let b = ctx
+        .lookup_read(argv[2])
+        .map(|e| e.value().to_vec())
+        .unwrap_or_default();
     let (mut getidx, mut getlen, mut withmatchlen, mut minmatchlen) = (false, false, false, 0i64);
     let mut j = 3;
     while j < argv.len() {
@@ -662,16 +910,32 @@ mod tests {
     use super::*;
 
     fn find(name: &str) -> Command {
-        commands().into_iter().find(|c| c.name == name).expect("command")
+        commands()
+            .into_iter()
+            .find(|c| c.name == name)
+            .expect("command")
     }
 
     #[test]
     fn key_specs_and_flags_follow_redis() {
-        for (name, first, last, step) in [("mset", 1, -1, 2), ("msetnx", 1, -1, 2), ("mget", 1, -1, 1), ("lcs", 1, 2, 1), ("get", 1, 1, 1)] {
+        for (name, first, last, step) in [
+            ("mset", 1, -1, 2),
+            ("msetnx", 1, -1, 2),
+            ("mget", 1, -1, 1),
+            ("lcs", 1, 2, 1),
+            ("get", 1, 1, 1),
+        ] {
             let c = find(name);
-            assert_eq!((c.first_key, c.last_key, c.step), (first, last, step), "{name}");
+            assert_eq!(
+                (c.first_key, c.last_key, c.step),
+                (first, last, step),
+                "{name}"
+            );
         }
-        assert_eq!(find("mset").key_positions(5).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(
+            find("mset").key_positions(5).collect::<Vec<_>>(),
+            vec![1, 3]
+        );
         assert_eq!(find("lcs").key_positions(5).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(find("getdel").flags, WRITE | FAST);
         assert_eq!(find("setnx").flags, WRITE | DENYOOM | FAST);
@@ -696,7 +960,10 @@ mod tests {
     #[test]
     fn expire_times_are_checked_for_overflow() {
         let now = 1_700_000_000_000;
-        assert_eq!(expire_time(now, ExpKind::Ex, b"10", "set"), Ok(now + 10_000));
+        assert_eq!(
+            expire_time(now, ExpKind::Ex, b"10", "set"),
+            Ok(now + 10_000)
+        );
         assert_eq!(expire_time(now, ExpKind::PxAt, b"5", "set"), Ok(5));
         assert!(expire_time(now, ExpKind::Ex, b"0", "set").is_err());
         assert!(expire_time(now, ExpKind::Ex, b"9223372036854776", "set").is_err());

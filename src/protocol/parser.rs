@@ -75,7 +75,11 @@ impl ParsedCommands {
 /// Returns the number of bytes consumed (complete commands only; a partial command at the end is
 /// left for the next call) and the protocol error that stopped parsing, if any. Commands parsed
 /// before the error are still in `out` and must be executed before the error is sent.
-pub fn parse(buf: &[u8], limits: &Limits, out: &mut ParsedCommands) -> (usize, Option<ProtocolError>) {
+pub fn parse(
+    buf: &[u8],
+    limits: &Limits,
+    out: &mut ParsedCommands,
+) -> (usize, Option<ProtocolError>) {
     let mut pos = 0usize;
     while pos < buf.len() {
         let step = if buf[pos] == b'*' {
@@ -133,7 +137,12 @@ impl Fault {
 /// `Ok(Some(end))`: a command was pushed (or an empty one skipped) and ends at `end`;
 /// `Ok(None)`: incomplete. `out` is left unchanged unless a command is complete.
 #[inline]
-fn multibulk(buf: &[u8], start: usize, limits: &Limits, out: &mut ParsedCommands) -> Result<Option<usize>, Fault> {
+fn multibulk(
+    buf: &[u8],
+    start: usize,
+    limits: &Limits,
+    out: &mut ParsedCommands,
+) -> Result<Option<usize>, Fault> {
     let len = buf.len();
     let Some(cr) = find_line_end(buf, start + 1, b'\r') else {
         return if len - start > limits.max_inline_len {
@@ -165,7 +174,13 @@ fn multibulk(buf: &[u8], start: usize, limits: &Limits, out: &mut ParsedCommands
 
 /// The `count` bulk strings of a multibulk request, from `pos`; pushes them onto `out.args`.
 #[inline]
-fn bulks(buf: &[u8], mut pos: usize, count: u64, limits: &Limits, out: &mut ParsedCommands) -> Result<Option<usize>, Fault> {
+fn bulks(
+    buf: &[u8],
+    mut pos: usize,
+    count: u64,
+    limits: &Limits,
+    out: &mut ParsedCommands,
+) -> Result<Option<usize>, Fault> {
     let len = buf.len();
     for _ in 0..count {
         let Some(cr) = find_line_end(buf, pos, b'\r') else {
@@ -189,7 +204,7 @@ fn bulks(buf: &[u8], mut pos: usize, count: u64, limits: &Limits, out: &mut Pars
             _ => return Err(Fault::InvalidBulkLen),
         };
         pos = cr + 2; // <= len
-        // bulk_len <= i64::MAX, so + 2 cannot overflow u64.
+                      // bulk_len <= i64::MAX, so + 2 cannot overflow u64.
         if ((len - pos) as u64) < bulk_len + 2 {
             return Ok(None);
         }
@@ -202,7 +217,12 @@ fn bulks(buf: &[u8], mut pos: usize, count: u64, limits: &Limits, out: &mut Pars
 
 /// One inline request starting at `start`. Same contract as [`multibulk`].
 #[inline]
-fn inline(buf: &[u8], start: usize, limits: &Limits, out: &mut ParsedCommands) -> Result<Option<usize>, Fault> {
+fn inline(
+    buf: &[u8],
+    start: usize,
+    limits: &Limits,
+    out: &mut ParsedCommands,
+) -> Result<Option<usize>, Fault> {
     let Some(nl) = find_line_end(buf, start, b'\n') else {
         return if buf.len() - start > limits.max_inline_len {
             Err(Fault::TooBigInline)
@@ -210,7 +230,11 @@ fn inline(buf: &[u8], start: usize, limits: &Limits, out: &mut ParsedCommands) -
             Ok(None)
         };
     };
-    let end = if nl > start && buf[nl - 1] == b'\r' { nl - 1 } else { nl };
+    let end = if nl > start && buf[nl - 1] == b'\r' {
+        nl - 1
+    } else {
+        nl
+    };
     let args_mark = out.args.len();
     let scratch_mark = out.scratch.len();
     if !split_args(buf, start, end, out) {
@@ -250,7 +274,10 @@ struct Word {
 impl Word {
     #[inline]
     fn new() -> Self {
-        Word { lit: 0..0, spilled_at: None }
+        Word {
+            lit: 0..0,
+            spilled_at: None,
+        }
     }
 
     #[inline]
@@ -294,7 +321,9 @@ impl Word {
                 let at = out.scratch.len();
                 out.args.push(Arg::Scratch(at..at));
             }
-            None => out.args.push(Arg::Buf(line_start + self.lit.start..line_start + self.lit.end)),
+            None => out.args.push(Arg::Buf(
+                line_start + self.lit.start..line_start + self.lit.end,
+            )),
         }
     }
 }
@@ -342,7 +371,10 @@ fn split_args(buf: &[u8], start: usize, end: usize, out: &mut ParsedCommands) ->
             let next = line.get(i + 1).copied();
             if in_dq {
                 if c == b'\\' && next == Some(b'x') {
-                    let hex = match (line.get(i + 2).copied().and_then(hex_val), line.get(i + 3).copied().and_then(hex_val)) {
+                    let hex = match (
+                        line.get(i + 2).copied().and_then(hex_val),
+                        line.get(i + 3).copied().and_then(hex_val),
+                    ) {
                         (Some(h), Some(l)) => Some(h * 16 + l),
                         _ => None,
                     };
@@ -498,7 +530,11 @@ mod tests {
     }
 
     fn small() -> Limits {
-        Limits { max_bulk_len: 100, max_multibulk_len: 10, max_inline_len: 16 }
+        Limits {
+            max_bulk_len: 100,
+            max_multibulk_len: 10,
+            max_inline_len: 16,
+        }
     }
 
     // ---- multibulk ----
@@ -506,7 +542,10 @@ mod tests {
     #[test]
     fn single_multibulk() {
         let input = b"*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n";
-        assert_eq!(run(input), (input.len(), vec![cmd(&[b"GET", b"key"])], None));
+        assert_eq!(
+            run(input),
+            (input.len(), vec![cmd(&[b"GET", b"key"])], None)
+        );
         let mut out = ParsedCommands::default();
         parse(input, &Limits::default(), &mut out);
         assert_eq!(out.args, vec![Arg::Buf(8..11), Arg::Buf(17..20)]);
@@ -522,7 +561,14 @@ mod tests {
         input.extend(multibulk(&[b"PING".to_vec()]));
         let (n, cmds, e) = run(&input);
         assert_eq!(n, input.len());
-        assert_eq!(cmds, vec![cmd(&[b"SET", b"a", b"1"]), cmd(&[b"GET", b"a"]), cmd(&[b"PING"])]);
+        assert_eq!(
+            cmds,
+            vec![
+                cmd(&[b"SET", b"a", b"1"]),
+                cmd(&[b"GET", b"a"]),
+                cmd(&[b"PING"])
+            ]
+        );
         assert_eq!(e, None);
     }
 
@@ -619,7 +665,12 @@ mod tests {
             b"*9223372036854775808\r\n",
             b"*99999999999999999999\r\n",
         ] {
-            assert_eq!(run(bad), (0, vec![], err("invalid multibulk length")), "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                run(bad),
+                (0, vec![], err("invalid multibulk length")),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
         assert_eq!(run(b"*1048577\r\n"), (0, vec![], None));
         assert_eq!(run(b"*2147483647\r\n"), (0, vec![], None));
@@ -630,12 +681,27 @@ mod tests {
 
     #[test]
     fn expected_dollar() {
-        assert_eq!(run(b"*1\r\n+foo\r\n"), (0, vec![], err("expected '$', got '+'")));
-        assert_eq!(run(b"*2\r\n$1\r\na\r\n:1\r\n"), (0, vec![], err("expected '$', got ':'")));
+        assert_eq!(
+            run(b"*1\r\n+foo\r\n"),
+            (0, vec![], err("expected '$', got '+'"))
+        );
+        assert_eq!(
+            run(b"*2\r\n$1\r\na\r\n:1\r\n"),
+            (0, vec![], err("expected '$', got ':'"))
+        );
         // '\r' and '\n' are replaced by a space in Redis's formatted errors.
-        assert_eq!(run(b"*1\r\n\r\n"), (0, vec![], err("expected '$', got ' '")));
-        assert_eq!(run(b"*1\r\n\n\r\n"), (0, vec![], err("expected '$', got ' '")));
-        assert_eq!(run(b"*1\r\n\xe9x\r\n"), (0, vec![], err("expected '$', got '\u{e9}'")));
+        assert_eq!(
+            run(b"*1\r\n\r\n"),
+            (0, vec![], err("expected '$', got ' '"))
+        );
+        assert_eq!(
+            run(b"*1\r\n\n\r\n"),
+            (0, vec![], err("expected '$', got ' '"))
+        );
+        assert_eq!(
+            run(b"*1\r\n\xe9x\r\n"),
+            (0, vec![], err("expected '$', got '\u{e9}'"))
+        );
         // Not judged before the header line is complete.
         assert_eq!(run(b"*1\r\n+foo"), (0, vec![], None));
     }
@@ -652,11 +718,19 @@ mod tests {
             b"*1\r\n$536870913\r\n",
             b"*1\r\n$18446744073709551615\r\n",
         ] {
-            assert_eq!(run(bad), (0, vec![], err("invalid bulk length")), "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                run(bad),
+                (0, vec![], err("invalid bulk length")),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
         // The largest allowed length just waits for its payload: nothing is reserved.
         assert_eq!(run(b"*1\r\n$536870912\r\nabc"), (0, vec![], None));
-        assert_eq!(run_with(b"*1\r\n$101\r\n", &small()).2, err("invalid bulk length"));
+        assert_eq!(
+            run_with(b"*1\r\n$101\r\n", &small()).2,
+            err("invalid bulk length")
+        );
     }
 
     #[test]
@@ -702,13 +776,19 @@ mod tests {
     fn inline_basic() {
         assert_eq!(run(b"PING\r\n"), (6, vec![cmd(&[b"PING"])], None));
         assert_eq!(run(b"PING\n"), (5, vec![cmd(&[b"PING"])], None));
-        assert_eq!(run(b"  set\t a   b \r\n"), (15, vec![cmd(&[b"set", b"a", b"b"])], None));
+        assert_eq!(
+            run(b"  set\t a   b \r\n"),
+            (15, vec![cmd(&[b"set", b"a", b"b"])], None)
+        );
         assert_eq!(run(b"a\r\r\n"), (4, vec![cmd(&[b"a"])], None));
         assert_eq!(run(b"PING"), (0, vec![], None));
         assert_eq!(run(b"PING\r"), (0, vec![], None));
         let mut out = ParsedCommands::default();
         parse(b"SET k v\r\n", &Limits::default(), &mut out);
-        assert_eq!(out.args, vec![Arg::Buf(0..3), Arg::Buf(4..5), Arg::Buf(6..7)]);
+        assert_eq!(
+            out.args,
+            vec![Arg::Buf(0..3), Arg::Buf(4..5), Arg::Buf(6..7)]
+        );
         assert!(out.scratch.is_empty());
     }
 
@@ -725,7 +805,10 @@ mod tests {
 
     #[test]
     fn inline_quoting() {
-        assert_eq!(run(b"SET \"a b\" 'c d'\r\n").1, vec![cmd(&[b"SET", b"a b", b"c d"])]);
+        assert_eq!(
+            run(b"SET \"a b\" 'c d'\r\n").1,
+            vec![cmd(&[b"SET", b"a b", b"c d"])]
+        );
         assert_eq!(
             run(b"ECHO \"\\x41\\x4a\\n\\r\\t\\b\\a\\\\\\\"\\z'\"\r\n").1,
             vec![cmd(&[b"ECHO", b"AJ\n\r\t\x08\x07\\\"z'"])]
@@ -734,14 +817,26 @@ mod tests {
         assert_eq!(run(b"ECHO \"\\x4g\"\n").1, vec![cmd(&[b"ECHO", b"x4g"])]);
         assert_eq!(run(b"ECHO \"\\x\"\n").1, vec![cmd(&[b"ECHO", b"x"])]);
         // Single quotes: only \' is an escape.
-        assert_eq!(run(b"ECHO 'it\\'s \\n \"x\"'\n").1, vec![cmd(&[b"ECHO", b"it's \\n \"x\""])]);
+        assert_eq!(
+            run(b"ECHO 'it\\'s \\n \"x\"'\n").1,
+            vec![cmd(&[b"ECHO", b"it's \\n \"x\""])]
+        );
         // Quotes may start mid-word.
-        assert_eq!(run(b"ECHO foo\"bar baz\"\n").1, vec![cmd(&[b"ECHO", b"foobar baz"])]);
+        assert_eq!(
+            run(b"ECHO foo\"bar baz\"\n").1,
+            vec![cmd(&[b"ECHO", b"foobar baz"])]
+        );
         // A closing quote followed by any C whitespace is fine; \v is not a word separator.
-        assert_eq!(run(b"ECHO \"a\"\x0bb\n").1, vec![cmd(&[b"ECHO", b"a", b"b"])]);
+        assert_eq!(
+            run(b"ECHO \"a\"\x0bb\n").1,
+            vec![cmd(&[b"ECHO", b"a", b"b"])]
+        );
         assert_eq!(run(b"ECHO a\x0bb\n").1, vec![cmd(&[b"ECHO", b"a\x0bb"])]);
         // Bytes >= 0x80 are ordinary.
-        assert_eq!(run(b"ECHO \xff\"\xfe\"\n").1, vec![cmd(&[b"ECHO", b"\xff\xfe"])]);
+        assert_eq!(
+            run(b"ECHO \xff\"\xfe\"\n").1,
+            vec![cmd(&[b"ECHO", b"\xff\xfe"])]
+        );
     }
 
     #[test]
@@ -752,10 +847,18 @@ mod tests {
         assert_eq!((n, e), (input.len(), None));
         assert_eq!(
             out.args,
-            vec![Arg::Buf(0..1), Arg::Buf(3..6), Arg::Scratch(0..2), Arg::Scratch(2..5)]
+            vec![
+                Arg::Buf(0..1),
+                Arg::Buf(3..6),
+                Arg::Scratch(0..2),
+                Arg::Scratch(2..5)
+            ]
         );
         assert_eq!(out.scratch, b"bcx\ty");
-        assert_eq!(resolve(input, &out), vec![cmd(&[b"A", b"foo", b"bc", b"x\ty"])]);
+        assert_eq!(
+            resolve(input, &out),
+            vec![cmd(&[b"A", b"foo", b"bc", b"x\ty"])]
+        );
     }
 
     #[test]
@@ -769,13 +872,26 @@ mod tests {
             b"SET \"\n",
             b"SET a\"b\n",
         ] {
-            assert_eq!(run(bad), (0, vec![], err("unbalanced quotes in request")), "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                run(bad),
+                (0, vec![], err("unbalanced quotes in request")),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
         // Output is rolled back to the last complete command.
         let mut out = ParsedCommands::default();
         let input = b"ECHO \"\\n\"\nSET \"\\t\" 'x\n";
         let (n, e) = parse(input, &Limits::default(), &mut out);
-        assert_eq!((n, e), (10, Some(ProtocolError("ERR Protocol error: unbalanced quotes in request".into()))));
+        assert_eq!(
+            (n, e),
+            (
+                10,
+                Some(ProtocolError(
+                    "ERR Protocol error: unbalanced quotes in request".into()
+                ))
+            )
+        );
         assert_eq!(out.args.len(), 2);
         assert_eq!(out.scratch, b"\n");
     }
@@ -790,10 +906,16 @@ mod tests {
         // The size counts from the start of the pending request, after complete commands.
         let mut input = b"PING\r\n".to_vec();
         input.extend(vec![b'a'; limits.max_inline_len + 1]);
-        assert_eq!(run(&input), (6, vec![cmd(&[b"PING"])], err("too big inline request")));
+        assert_eq!(
+            run(&input),
+            (6, vec![cmd(&[b"PING"])], err("too big inline request"))
+        );
         // A NUL before the newline means the line never ends (strchr).
         assert_eq!(run(b"PI\0NG\r\n"), (0, vec![], None));
-        assert_eq!(run_with(b"PI\0NG\r\nxxxxxxxxxxxxxxxx", &small()).2, err("too big inline request"));
+        assert_eq!(
+            run_with(b"PI\0NG\r\nxxxxxxxxxxxxxxxx", &small()).2,
+            err("too big inline request")
+        );
         // A long line that does end is fine.
         let mut input = vec![b'a'; 100_000];
         input.push(b'\n');
@@ -805,7 +927,15 @@ mod tests {
         let input = b"PING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\nECHO 'x y'\n";
         assert_eq!(
             run(input),
-            (input.len(), vec![cmd(&[b"PING"]), cmd(&[b"ECHO", b"hi"]), cmd(&[b"ECHO", b"x y"])], None)
+            (
+                input.len(),
+                vec![
+                    cmd(&[b"PING"]),
+                    cmd(&[b"ECHO", b"hi"]),
+                    cmd(&[b"ECHO", b"x y"])
+                ],
+                None
+            )
         );
     }
 
@@ -815,7 +945,20 @@ mod tests {
         assert_eq!(string2ll(b"-1"), Some(-1));
         assert_eq!(string2ll(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(string2ll(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [&b""[..], b"-", b"-0", b"00", b"01", b"+1", b" 1", b"1 ", b"1a", b"9223372036854775808", b"-9223372036854775809", b"000000000000000000001"] {
+        for bad in [
+            &b""[..],
+            b"-",
+            b"-0",
+            b"00",
+            b"01",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"1a",
+            b"9223372036854775808",
+            b"-9223372036854775809",
+            b"000000000000000000001",
+        ] {
             assert_eq!(string2ll(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }
@@ -852,7 +995,10 @@ mod tests {
     fn req() -> impl Strategy<Value = Req> {
         let bin_arg = prop_oneof![
             proptest::collection::vec(any::<u8>(), 0..24),
-            proptest::collection::vec(prop_oneof![Just(b'\r'), Just(b'\n'), Just(b'$'), Just(b'*'), Just(0u8)], 0..6),
+            proptest::collection::vec(
+                prop_oneof![Just(b'\r'), Just(b'\n'), Just(b'$'), Just(b'*'), Just(0u8)],
+                0..6
+            ),
         ];
         prop_oneof![
             6 => proptest::collection::vec(bin_arg, 1..6).prop_map(Req::Bulk),
@@ -907,7 +1053,6 @@ mod tests {
         (cmds, None, pending.len())
     }
 
-
     // ---- a literal model of Redis's stateful reader, as an oracle ----
 
     /// Models networking.c's processInputBuffer / processMultibulkBuffer / processInlineBuffer
@@ -931,7 +1076,16 @@ mod tests {
 
     impl RedisModel {
         fn new(limits: Limits) -> Self {
-            RedisModel { qb: Vec::new(), qb_pos: 0, reqtype: 0, multibulklen: 0, bulklen: -1, argv: Vec::new(), limits, closed: false }
+            RedisModel {
+                qb: Vec::new(),
+                qb_pos: 0,
+                reqtype: 0,
+                multibulklen: 0,
+                bulklen: -1,
+                argv: Vec::new(),
+                limits,
+                closed: false,
+            }
         }
 
         fn strchr(&self, from: usize, c: u8) -> Option<usize> {
@@ -955,7 +1109,11 @@ mod tests {
                 if self.reqtype == 0 {
                     self.reqtype = if self.qb[self.qb_pos] == b'*' { 2 } else { 1 };
                 }
-                let r = if self.reqtype == 1 { self.inline() } else { self.multibulk() };
+                let r = if self.reqtype == 1 {
+                    self.inline()
+                } else {
+                    self.multibulk()
+                };
                 match r {
                     Ok(St::Ok) => {}
                     Ok(St::Err) => break,
@@ -1009,7 +1167,9 @@ mod tests {
                 if (nl - self.qb_pos) as i64 > self.qb.len() as i64 - self.qb_pos as i64 - 2 {
                     return Ok(St::Err);
                 }
-                let ll = std::str::from_utf8(&self.qb[self.qb_pos + 1..nl]).ok().and_then(c_string2ll);
+                let ll = std::str::from_utf8(&self.qb[self.qb_pos + 1..nl])
+                    .ok()
+                    .and_then(c_string2ll);
                 match ll {
                     Some(ll) if ll <= 0 || ll as u64 <= self.limits.max_multibulk_len => {
                         self.qb_pos = nl + 2;
@@ -1034,10 +1194,16 @@ mod tests {
                     }
                     let c = self.qb[self.qb_pos];
                     if c != b'$' {
-                        let shown = if c == b'\r' || c == b'\n' { ' ' } else { char::from(c) };
+                        let shown = if c == b'\r' || c == b'\n' {
+                            ' '
+                        } else {
+                            char::from(c)
+                        };
                         return Err(format!("expected '$', got '{shown}'"));
                     }
-                    let ll = std::str::from_utf8(&self.qb[self.qb_pos + 1..nl]).ok().and_then(c_string2ll);
+                    let ll = std::str::from_utf8(&self.qb[self.qb_pos + 1..nl])
+                        .ok()
+                        .and_then(c_string2ll);
                     match ll {
                         Some(ll) if ll >= 0 && ll as u64 <= self.limits.max_bulk_len => {
                             self.qb_pos = nl + 2;
@@ -1055,7 +1221,11 @@ mod tests {
                 self.bulklen = -1;
                 self.multibulklen -= 1;
             }
-            Ok(if self.multibulklen == 0 { St::Ok } else { St::Err })
+            Ok(if self.multibulklen == 0 {
+                St::Ok
+            } else {
+                St::Err
+            })
         }
     }
 
@@ -1084,7 +1254,11 @@ mod tests {
             let mut cur = Vec::new();
             while !done {
                 if inq {
-                    if at(p) == b'\\' && at(p + 1) == b'x' && at(p + 2).is_ascii_hexdigit() && at(p + 3).is_ascii_hexdigit() {
+                    if at(p) == b'\\'
+                        && at(p + 1) == b'x'
+                        && at(p + 2).is_ascii_hexdigit()
+                        && at(p + 3).is_ascii_hexdigit()
+                    {
                         let h = std::str::from_utf8(&z[p + 2..p + 4]).unwrap();
                         cur.push(u8::from_str_radix(h, 16).unwrap());
                         p += 3;
@@ -1141,9 +1315,19 @@ mod tests {
     fn protocolish() -> impl Strategy<Value = Vec<u8>> {
         prop_oneof![
             proptest::collection::vec(any::<u8>(), 0..200),
-            proptest::collection::vec(proptest::sample::select(TOKENS), 0..120).prop_map(|p| p.concat()),
+            proptest::collection::vec(proptest::sample::select(TOKENS), 0..120)
+                .prop_map(|p| p.concat()),
             // Mostly valid requests with a little corruption.
-            (proptest::collection::vec(req(), 0..6), proptest::collection::vec((any::<prop::sample::Index>(), proptest::sample::select(TOKENS)), 0..3))
+            (
+                proptest::collection::vec(req(), 0..6),
+                proptest::collection::vec(
+                    (
+                        any::<prop::sample::Index>(),
+                        proptest::sample::select(TOKENS)
+                    ),
+                    0..3
+                )
+            )
                 .prop_map(|(reqs, edits)| {
                     let (mut bytes, _) = encode(&reqs);
                     for (at, tok) in edits {
@@ -1156,8 +1340,26 @@ mod tests {
     }
 
     const TOKENS: &[&[u8]] = &[
-        b"*", b"$", b"\r", b"\n", b"\r\n", b"1", b"2", b"0", b"-", b"3", b"\"", b"'", b"\\",
-        b"x", b"a", b" ", b"\0", b"\xff", b"\x0b", b"99999999999999999999",
+        b"*",
+        b"$",
+        b"\r",
+        b"\n",
+        b"\r\n",
+        b"1",
+        b"2",
+        b"0",
+        b"-",
+        b"3",
+        b"\"",
+        b"'",
+        b"\\",
+        b"x",
+        b"a",
+        b" ",
+        b"\0",
+        b"\xff",
+        b"\x0b",
+        b"99999999999999999999",
     ];
 
     proptest! {

@@ -99,7 +99,12 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
                 }))
                 .await;
                 drop(held);
-                let _ = reply.send(replies.into_iter().map(|r| r.unwrap_or(Reply::Null)).collect());
+                let _ = reply.send(
+                    replies
+                        .into_iter()
+                        .map(|r| r.unwrap_or(Reply::Null))
+                        .collect(),
+                );
             }
             CoordMsg::MultiKey {
                 db,

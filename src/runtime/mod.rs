@@ -208,11 +208,18 @@ pub fn run(config: Config) -> i32 {
     // glommio has no signal handling: a thread turns SIGINT/SIGTERM into a shutdown.
     {
         let server = server.clone();
-        match signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]) {
+        match signal_hook::iterator::Signals::new([
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGTERM,
+        ]) {
             Ok(mut signals) => {
                 std::thread::spawn(move || {
                     if let Some(sig) = signals.forever().next() {
-                        let name = if sig == signal_hook::consts::SIGINT { "SIGINT" } else { "SIGTERM" };
+                        let name = if sig == signal_hook::consts::SIGINT {
+                            "SIGINT"
+                        } else {
+                            "SIGTERM"
+                        };
                         log::notice(&format!("Received {name} scheduling shutdown..."));
                         server.begin_shutdown();
                     }
@@ -390,8 +397,14 @@ async fn accept_loop(local: Rc<Local>, listener: glommio::net::TcpListener) {
         }
         server.connected_clients.fetch_add(1, Ordering::Relaxed);
         let id = server.next_client_id.fetch_add(1, Ordering::Relaxed);
-        let addr = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-        let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let addr = stream
+            .peer_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let laddr = stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         let fd = {
             use std::os::unix::io::AsRawFd;
             stream.as_raw_fd()

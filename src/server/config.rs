@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     /// A byte count that accepts units (1gb, 512mb, 100k); CONFIG GET prints plain bytes.
     Memory,
     Bool,
@@ -65,7 +68,15 @@ pub const PARAMS: &[Param] = &[
     p("loglevel", "notice", Kind::Enum(LOGLEVELS), false),
     p("logfile", "", Kind::Str, true),
     p("databases", "16", Kind::Int { min: 16, max: 16 }, true),
-    p("maxclients", "10000", Kind::Int { min: 1, max: u32::MAX as i64 }, false),
+    p(
+        "maxclients",
+        "10000",
+        Kind::Int {
+            min: 1,
+            max: u32::MAX as i64,
+        },
+        false,
+    ),
     p("timeout", "0", INT, false),
     p("tcp-keepalive", "300", INT, false),
     p("tcp-backlog", "511", INT, true),
@@ -78,37 +89,77 @@ pub const PARAMS: &[Param] = &[
     p("rdbchecksum", "yes", Kind::Bool, false),
     p("requirepass", "", Kind::Str, false),
     p("maxmemory", "0", Kind::Memory, false),
-    p("maxmemory-policy", "noeviction", Kind::Enum(POLICIES), false),
-    p("maxmemory-samples", "5", Kind::Int { min: 1, max: i32::MAX as i64 }, false),
+    p(
+        "maxmemory-policy",
+        "noeviction",
+        Kind::Enum(POLICIES),
+        false,
+    ),
+    p(
+        "maxmemory-samples",
+        "5",
+        Kind::Int {
+            min: 1,
+            max: i32::MAX as i64,
+        },
+        false,
+    ),
     p("proto-max-bulk-len", "536870912", Kind::Memory, false),
-    p("client-query-buffer-limit", "1073741824", Kind::Memory, false),
+    p(
+        "client-query-buffer-limit",
+        "1073741824",
+        Kind::Memory,
+        false,
+    ),
     p("protected-mode", "yes", Kind::Bool, false),
     p("daemonize", "no", Kind::Bool, true),
     p("replica-read-only", "yes", Kind::Bool, false),
     p("lazyfree-lazy-user-del", "no", Kind::Bool, false),
     p("lazyfree-lazy-user-flush", "no", Kind::Bool, false),
-    p("slowlog-log-slower-than", "10000", Kind::Int { min: -1, max: i64::MAX }, false),
+    p(
+        "slowlog-log-slower-than",
+        "10000",
+        Kind::Int {
+            min: -1,
+            max: i64::MAX,
+        },
+        false,
+    ),
     p("slowlog-max-len", "128", I, false),
     p("latency-tracking", "yes", Kind::Bool, false),
     p("lfu-log-factor", "10", INT, false),
     p("lfu-decay-time", "1", INT, false),
     p("notify-keyspace-events", "", Kind::Str, false),
     p("io-threads", "1", Kind::Int { min: 1, max: 128 }, true),
-    p("enable-debug-command", "no", Kind::Enum(PROTECTED_ACTION), true),
-    p("enable-protected-configs", "no", Kind::Enum(PROTECTED_ACTION), true),
+    p(
+        "enable-debug-command",
+        "no",
+        Kind::Enum(PROTECTED_ACTION),
+        true,
+    ),
+    p(
+        "enable-protected-configs",
+        "no",
+        Kind::Enum(PROTECTED_ACTION),
+        true,
+    ),
 ];
 
 /// Parameters CONFIG SET refuses unless enable-protected-configs allows it (as Redis 7).
 pub const PROTECTED: &[&str] = &["dir", "dbfilename"];
 
 pub fn param_index(name: &str) -> Option<usize> {
-    PARAMS.iter().position(|p| p.name.eq_ignore_ascii_case(name))
+    PARAMS
+        .iter()
+        .position(|p| p.name.eq_ignore_ascii_case(name))
 }
 
 /// Parses a memory amount as Redis's memtoull: digits with optional b/k/kb/m/mb/g/gb units.
 pub fn parse_memory(s: &str) -> Option<u64> {
     let lower = s.to_ascii_lowercase();
-    let digits_end = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
+    let digits_end = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(lower.len());
     let (num, unit) = lower.split_at(digits_end);
     if num.is_empty() {
         return None;
@@ -171,7 +222,9 @@ impl Config {
                     .parse()
                     .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
                 if n < min || n > max {
-                    return Err(format!("argument must be between {min} and {max} inclusive"));
+                    return Err(format!(
+                        "argument must be between {min} and {max} inclusive"
+                    ));
                 }
                 n.to_string()
             }
@@ -199,7 +252,9 @@ impl Config {
             Kind::Enum(opts) => {
                 let l = value.to_ascii_lowercase();
                 if !opts.contains(&l.as_str()) {
-                    return Err("argument(s) must be one of the following: ".to_string() + &opts.join(", "));
+                    return Err(
+                        "argument(s) must be one of the following: ".to_string() + &opts.join(", ")
+                    );
                 }
                 l
             }
@@ -207,7 +262,9 @@ impl Config {
             Kind::Special => match p.name {
                 "save" => {
                     let parts: Vec<&str> = value.split_whitespace().collect();
-                    if !parts.len().is_multiple_of(2) || parts.iter().any(|x| x.parse::<u64>().is_err()) {
+                    if !parts.len().is_multiple_of(2)
+                        || parts.iter().any(|x| x.parse::<u64>().is_err())
+                    {
                         return Err("Invalid save parameters".into());
                     }
                     parts.join(" ")
@@ -312,7 +369,11 @@ pub fn from_args(args: Vec<String>) -> Result<Config, String> {
     let mut cmd = Command::new("shoal")
         .about("A Redis-compatible in-memory server, thread-per-core on io_uring")
         .version(env!("CARGO_PKG_VERSION"))
-        .arg(Arg::new("config-file").help("redis.conf-style configuration file").index(1));
+        .arg(
+            Arg::new("config-file")
+                .help("redis.conf-style configuration file")
+                .index(1),
+        );
     for p in PARAMS {
         cmd = cmd.arg(
             Arg::new(p.name)
@@ -324,7 +385,9 @@ pub fn from_args(args: Vec<String>) -> Result<Config, String> {
                 .help(format!("default: {:?}", p.default)),
         );
     }
-    let m = cmd.try_get_matches_from(args).map_err(|e| e.render().to_string())?;
+    let m = cmd
+        .try_get_matches_from(args)
+        .map_err(|e| e.render().to_string())?;
     let mut config = Config::default();
     if let Some(f) = m.get_one::<String>("config-file") {
         config.load_file(f)?;
@@ -344,7 +407,10 @@ mod tests {
     use super::*;
 
     fn args(a: &[&str]) -> Vec<String> {
-        std::iter::once("shoal").chain(a.iter().copied()).map(String::from).collect()
+        std::iter::once("shoal")
+            .chain(a.iter().copied())
+            .map(String::from)
+            .collect()
     }
 
     #[test]
@@ -369,7 +435,11 @@ mod tests {
     #[test]
     fn config_file() {
         let path = std::env::temp_dir().join(format!("shoal-test-{}.conf", std::process::id()));
-        std::fs::write(&path, "# comment\nport 7001\nsave \"900 1\"\nloglevel warning\n").unwrap();
+        std::fs::write(
+            &path,
+            "# comment\nport 7001\nsave \"900 1\"\nloglevel warning\n",
+        )
+        .unwrap();
         let c = from_args(args(&[path.to_str().unwrap(), "--port", "7002"])).unwrap();
         assert_eq!(c.int("port"), 7002);
         assert_eq!(c.get("save"), "900 1");

@@ -44,7 +44,10 @@ pub enum Effect {
     /// Pause this connection (DEBUG SLEEP).
     Sleep(Duration),
     /// Run `op` on every shard atomically through the coordinator, then `merge` the replies.
-    Global { op: GlobalOp, merge: MergeFn },
+    Global {
+        op: GlobalOp,
+        merge: MergeFn,
+    },
     /// Stop the server (SHUTDOWN).
     Shutdown,
 }
@@ -380,7 +383,11 @@ async fn run_commands(
                     Effect::Sleep(d) => glommio::timer::sleep(d).await,
                     Effect::Global { op, merge } => {
                         let (tx, rx) = oneshot::channel();
-                        if server.coordinator.send(CoordMsg::Global { op, reply: tx }).is_err() {
+                        if server
+                            .coordinator
+                            .send(CoordMsg::Global { op, reply: tx })
+                            .is_err()
+                        {
                             return true;
                         }
                         let Ok(replies) = rx.await else { return true };
@@ -435,9 +442,9 @@ async fn flush(fan: &mut Fanout, ctx: &ConnCtx, out: &mut Out) {
         }
     }))
     .await;
-    // Per batch: its reply bytes, the end of each command's reply, and how many were written.
-    let mut cursors: Vec<(Option<(Vec<u8>, Vec<usize>)>, usize)> =
-        replies.into_iter().map(|r| (r, 0)).collect();
+    // Per batch: its replies (bytes, end of each command's reply), and how many were written.
+    type Replies = Option<(Vec<u8>, Vec<usize>)>;
+    let mut cursors: Vec<(Replies, usize)> = replies.into_iter().map(|r| (r, 0)).collect();
     for piece in fan.order.drain(..) {
         match piece {
             Piece::Local(r) => out.buf.extend_from_slice(&fan.local[r]),

@@ -133,7 +133,8 @@ impl Entry {
     /// Only the Db may change expiry: it keeps the count of volatile keys.
     #[inline]
     pub(crate) fn set_expire_at(&mut self, at: Option<u64>) {
-        self.block_mut()[EXPIRE..EXPIRE + 8].copy_from_slice(&at.unwrap_or(NO_EXPIRE).to_le_bytes());
+        self.block_mut()[EXPIRE..EXPIRE + 8]
+            .copy_from_slice(&at.unwrap_or(NO_EXPIRE).to_le_bytes());
     }
 
     #[inline]
@@ -275,7 +276,10 @@ mod tests {
         assert_eq!(Entry::new(b"k", b"012", None, 0).encoding(), "embstr");
         assert_eq!(Entry::new(b"k", &[b'a'; 44], None, 0).encoding(), "embstr");
         assert_eq!(Entry::new(b"k", &[b'a'; 45], None, 0).encoding(), "raw");
-        assert_eq!(Entry::new(b"k", b"1", None, 0).with_value(b"12").encoding(), "raw");
+        assert_eq!(
+            Entry::new(b"k", b"1", None, 0).with_value(b"12").encoding(),
+            "raw"
+        );
         let mut f = Entry::new(b"k", b"3", None, 0);
         f.set_no_int();
         assert_eq!(f.encoding(), "embstr");

@@ -51,7 +51,9 @@ impl Segment {
             return None;
         }
         let shift = 64 - self.depth;
-        (self.prefix + 1).checked_shl(shift).filter(|_| self.prefix + 1 < (1u64 << self.depth))
+        (self.prefix + 1)
+            .checked_shl(shift)
+            .filter(|_| self.prefix + 1 < (1u64 << self.depth))
     }
 }
 
@@ -206,7 +208,11 @@ impl Table {
 
     /// Removes the entries of segment `i` (by storage order, for sweeps) for which `f` is false.
     /// Returns (examined, removed).
-    pub fn retain_segment(&mut self, i: usize, mut f: impl FnMut(&Entry) -> bool) -> (usize, usize) {
+    pub fn retain_segment(
+        &mut self,
+        i: usize,
+        mut f: impl FnMut(&Entry) -> bool,
+    ) -> (usize, usize) {
         let Some(seg) = self.segs.get_mut(i) else {
             return (0, 0);
         };

@@ -34,7 +34,12 @@ pub fn calibrate() {
     }
     let (ns, dt) = (i0.elapsed().as_nanos() as u64, ticks().wrapping_sub(t0));
     if dt > 0 {
-        SCALE.store(((ns as u128) << 32).checked_div(dt as u128).unwrap_or(1 << 32) as u64, Ordering::Relaxed);
+        SCALE.store(
+            ((ns as u128) << 32)
+                .checked_div(dt as u128)
+                .unwrap_or(1 << 32) as u64,
+            Ordering::Relaxed,
+        );
     }
 }
 
