@@ -18,19 +18,18 @@ const fn data(
     since: &'static str,
     f: super::DataFn,
 ) -> Command {
-    Command {
+    let run = Run::Data(f, Route::Keys);
+    Command::new(
         name,
         arity,
         flags,
-        first_key: first,
-        last_key: last,
-        step: 1,
+        (first, last, 1),
         categories,
-        group: "bitmap",
+        "bitmap",
         summary,
         since,
-        run: Run::Data(f, Route::Keys),
-    }
+        run,
+    )
 }
 
 pub fn commands() -> Vec<Command> {

@@ -25,19 +25,18 @@ const fn cmd(
     since: &'static str,
     run: Run,
 ) -> Command {
-    Command {
+    let step = if first > 0 { 1 } else { 0 };
+    Command::new(
         name,
         arity,
         flags,
-        first_key: first,
-        last_key: last,
-        step: if first > 0 { 1 } else { 0 },
+        (first, last, step),
         categories,
         group,
         summary,
         since,
         run,
-    }
+    )
 }
 
 const fn keys(f: super::DataFn) -> Run {

@@ -211,6 +211,34 @@ pub struct Command {
 }
 
 impl Command {
+    /// One table row; `keys` is (first, last, step), (0, 0, 0) for a command without keys.
+    #[allow(clippy::too_many_arguments)]
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        keys: (i32, i32, i32),
+        categories: &'static str,
+        group: &'static str,
+        summary: &'static str,
+        since: &'static str,
+        run: Run,
+    ) -> Command {
+        Command {
+            name,
+            arity,
+            flags,
+            first_key: keys.0,
+            last_key: keys.1,
+            step: keys.2,
+            categories,
+            group,
+            summary,
+            since,
+            run,
+        }
+    }
+
     /// Positions of key arguments in `args` (args[0] is the name).
     pub fn key_positions(&self, nargs: usize) -> impl Iterator<Item = usize> {
         let (first, step) = (self.first_key, self.step.max(1));

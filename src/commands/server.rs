@@ -35,25 +35,24 @@ const fn conn(
     since: &'static str,
     f: super::ConnFn,
 ) -> Command {
-    Command {
+    let run = Run::Conn(f);
+    Command::new(
         name,
         arity,
         flags,
-        first_key: 0,
-        last_key: 0,
-        step: 0,
+        (0, 0, 0),
         categories,
         group,
         summary,
         since,
-        run: Run::Conn(f),
-    }
+        run,
+    )
 }
 
 #[rustfmt::skip]
 pub fn commands() -> Vec<Command> {
     vec![
-        Command { name: "ping", arity: -1, flags: FAST, first_key: 0, last_key: 0, step: 0, categories: "@fast @connection", group: "connection", summary: "Ping the server", since: "1.0.0", run: Run::Data(ping, Route::Keys) },
+        Command::new("ping", -1, FAST, (0, 0, 0), "@fast @connection", "connection", "Ping the server", "1.0.0", Run::Data(ping, Route::Keys)),
         conn("echo", 2, LOADING | STALE | FAST, "@fast @connection", "connection", "Echo the given string", "1.0.0", echo),
         conn("select", 2, LOADING | STALE | FAST, "@fast @connection", "connection", "Change the selected database for the current connection", "1.0.0", select),
         conn("quit", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, "@fast @connection", "connection", "Close the connection", "1.0.0", quit),

@@ -21,19 +21,18 @@ const fn data(
     since: &'static str,
     f: super::DataFn,
 ) -> Command {
-    Command {
+    let run = Run::Data(f, Route::Keys);
+    Command::new(
         name,
         arity,
         flags,
-        first_key: first,
-        last_key: last,
-        step,
+        (first, last, step),
         categories,
-        group: "string",
+        "string",
         summary,
         since,
-        run: Run::Data(f, Route::Keys),
-    }
+        run,
+    )
 }
 
 pub fn commands() -> Vec<Command> {
