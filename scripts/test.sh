@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds shoal and runs its whole test suite (unit, integration and doc tests) in release mode.
 #
-# Installs what the tests need when it is missing: a C compiler (build.rs compiles csrc/) and
+# Installs what the tests need when it is missing: a C compiler (src/build.rs compiles src/runtime/uring_shim.c) and
 # redis-server + redis-cli (tests that compare against a real Redis). If redis cannot be
 # installed, it warns and goes on: those tests skip themselves with a printed note.
 #
@@ -95,7 +95,7 @@ apt_install() {
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
 }
 
-header "Checking the C compiler (build.rs compiles csrc/uring_shim.c)"
+header "Checking the C compiler (src/build.rs compiles src/runtime/uring_shim.c)"
 if command -v cc >/dev/null 2>&1; then
     echo "cc: $(command -v cc)"
 else

@@ -272,8 +272,6 @@ pub fn run(config: Config) -> i32 {
             return 1;
         }
     };
-    let (coop, total) = uring_shim::rings_with_coop_taskrun();
-    log::verbose(&format!("io_uring rings with COOP_TASKRUN: {coop}/{total}"));
     let mut code = 0;
     for r in pool.join_all() {
         if let Err(e) = r {
@@ -324,6 +322,10 @@ async fn shard_main(
             env!("CARGO_PKG_VERSION"),
             server.nshards,
             server.port
+        ));
+        let (coop, total) = uring_shim::rings_with_coop_taskrun();
+        log::verbose(&format!(
+            "io_uring rings with COOP_TASKRUN so far: {coop}/{total}"
         ));
         log::notice("Ready to accept connections tcp");
     }

@@ -3,7 +3,7 @@
 //! **COOP_TASKRUN.** glommio 0.9 creates its rings without
 //! `IORING_SETUP_COOP_TASKRUN`, so every completion is delivered with a
 //! reschedule IPI to the executor thread (measured: ~40% of server CPU per
-//! request). `csrc/uring_shim.c` (built by `build.rs`) defines libc's
+//! request). `uring_shim.c` beside this file (built by `src/build.rs`) defines libc's
 //! `syscall()` for the whole process; glommio's bundled liburing creates rings
 //! through it, and the shim ORs in `COOP_TASKRUN | TASKRUN_FLAG` (not for
 //! SQPOLL/IOPOLL rings; retried without them on kernels < 5.19). Every other
@@ -84,5 +84,23 @@ pub fn rings_with_coop_taskrun() -> (u32, u32) {
     #[cfg(not(shoal_uring_shim))]
     {
         (0, 0)
+    }
+}
+
+#[cfg(all(test, shoal_uring_shim))]
+mod tests {
+    #[test]
+    fn executor_rings_get_coop_taskrun() {
+        let before = super::rings_with_coop_taskrun();
+        let ex = glommio::LocalExecutorBuilder::new(glommio::Placement::Unbound)
+            .io_memory(512 * 1024)
+            .spawn(|| async { glommio::timer::sleep(std::time::Duration::from_millis(1)).await })
+            .expect("executor");
+        ex.join().expect("join");
+        let (coop, total) = super::rings_with_coop_taskrun();
+        assert!(total > before.1, "no ring went through the shim");
+        if std::env::var_os("SHOAL_NO_COOP_TASKRUN").is_none() {
+            assert!(coop > before.0, "rings were created without COOP_TASKRUN");
+        }
     }
 }

@@ -1,10 +1,10 @@
-//! Build script: compiles `csrc/uring_shim.c`, our interposer for libc's
+//! Build script: compiles `src/runtime/uring_shim.c`, our interposer for libc's
 //! `syscall()` that turns on IORING_SETUP_COOP_TASKRUN for glommio's rings
 //! (see `src/runtime/uring_shim.rs`).
 
 fn main() {
-    println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=csrc/uring_shim.c");
+    println!("cargo:rerun-if-changed=src/build.rs");
+    println!("cargo:rerun-if-changed=src/runtime/uring_shim.c");
     println!("cargo:rustc-check-cfg=cfg(shoal_uring_shim)");
 
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
@@ -16,7 +16,7 @@ fn main() {
     }
 
     cc::Build::new()
-        .file("csrc/uring_shim.c")
+        .file("src/runtime/uring_shim.c")
         .flag_if_supported("-fno-strict-aliasing")
         .warnings(true)
         // Without whole-archive the linker may leave the object out (nothing
