@@ -24,3 +24,25 @@ fn set_get_on_every_shard_count() {
         assert_eq!(n, 200);
     }
 }
+
+#[test]
+fn idle_clients_are_closed_after_timeout() {
+    use std::io::Read;
+    let s = Server::start(2, &["--timeout", "1"]);
+    let mut idle = s.raw();
+    idle.s
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    idle.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    let mut busy = s.conn();
+    let start = std::time::Instant::now();
+    // The busy client keeps talking for 2.5 s; the idle one hears nothing and is closed.
+    while start.elapsed() < std::time::Duration::from_millis(2500) {
+        let v: String = redis::cmd("PING").query(&mut busy).unwrap();
+        assert_eq!(v, "PONG");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let mut b = [0u8; 16];
+    assert_eq!(idle.s.read(&mut b).unwrap(), 0, "idle client still open");
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+}

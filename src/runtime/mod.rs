@@ -297,7 +297,7 @@ async fn shard_main(
     });
     glommio::spawn_local(shard::mailbox_task(local.clone(), rx)).detach();
     let stop = Rc::new(Cell::new(false));
-    glommio::spawn_local(shard::expiry_task(local.clone(), stop.clone())).detach();
+    glommio::spawn_local(shard::cron_task(local.clone(), stop.clone())).detach();
     if let Some(c) = coord {
         glommio::spawn_local(coordinator::coordinator_task(server.clone(), c)).detach();
     }
@@ -373,6 +373,18 @@ fn listen(addr: &str, port: u16, backlog: i32) -> std::io::Result<glommio::net::
     Ok(unsafe { glommio::net::TcpListener::from_raw_fd(sk.into_raw_fd()) })
 }
 
+/// TCP keepalive as Redis sets it (`tcp-keepalive` seconds): dead peers are noticed.
+fn set_keepalive(stream: &glommio::net::TcpStream, secs: u64) {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: the fd belongs to `stream`, which outlives this borrow.
+    let fd = unsafe { std::os::unix::io::BorrowedFd::borrow_raw(stream.as_raw_fd()) };
+    let ka = socket2::TcpKeepalive::new()
+        .with_time(Duration::from_secs(secs))
+        .with_interval(Duration::from_secs((secs / 3).max(1)))
+        .with_retries(3);
+    let _ = socket2::SockRef::from(&fd).set_tcp_keepalive(&ka);
+}
+
 async fn accept_loop(local: Rc<Local>, listener: glommio::net::TcpListener) {
     let server = local.server.clone();
     loop {
@@ -385,6 +397,10 @@ async fn accept_loop(local: Rc<Local>, listener: glommio::net::TcpListener) {
             }
         };
         let _ = stream.set_nodelay(true);
+        let keepalive = server.config().int("tcp-keepalive");
+        if keepalive > 0 {
+            set_keepalive(&stream, keepalive as u64);
+        }
         let maxclients = server.config().int("maxclients") as usize;
         local.shard.borrow_mut().stats.total_connections += 1;
         if server.connected_clients.load(Ordering::Relaxed) >= maxclients {

@@ -255,14 +255,28 @@ pub async fn mailbox_task(local: Rc<Local>, rx: MailboxReceiver<ShardMsg>) {
     }
 }
 
-/// Active expiry (Redis's activeExpireCycle, adapted): every 100 ms, sweep segments of dbs that
-/// hold volatile keys; keep going while more than 10% of what was examined had expired, within a
-/// 25 ms budget, so a burst of expiring keys is reclaimed fast and a quiet shard costs ~nothing.
-pub async fn expiry_task(local: Rc<Local>, stop: Rc<Cell<bool>>) {
+/// The shard's periodic work, `hz` times a second (Redis's serverCron, per shard):
+/// - active expiry (Redis's activeExpireCycle, adapted): sweep segments of dbs that hold volatile
+///   keys; keep going while more than 10% of what was examined had expired, within a 25 ms
+///   budget, so a burst of expiring keys is reclaimed fast and a quiet shard costs ~nothing;
+/// - closing clients idle for longer than `timeout` seconds (when set), once a second.
+pub async fn cron_task(local: Rc<Local>, stop: Rc<Cell<bool>>) {
     const BUDGET: Duration = Duration::from_millis(25);
     const MIN_EXAMINE: usize = 2000;
+    let mut last_client_sweep = Instant::now();
     while !stop.get() {
-        glommio::timer::sleep(Duration::from_millis(100)).await;
+        let (hz, timeout) = {
+            let c = local.server.config();
+            (
+                c.int("hz").clamp(1, 500) as u64,
+                c.int("timeout").max(0) as u64,
+            )
+        };
+        glommio::timer::sleep(Duration::from_millis(1000 / hz)).await;
+        if timeout > 0 && last_client_sweep.elapsed() >= Duration::from_secs(1) {
+            last_client_sweep = Instant::now();
+            close_idle_clients(&local, Duration::from_secs(timeout));
+        }
         local.gate.wait_open().await;
         let start = Instant::now();
         let mut shard = local.shard.borrow_mut();
@@ -290,5 +304,16 @@ pub async fn expiry_task(local: Rc<Local>, stop: Rc<Cell<bool>>) {
         }
         shard.stats.expired_keys += expired_total as u64;
         shard.stats.expire_cycle_cpu_ms += start.elapsed().as_millis() as u64;
+    }
+}
+
+/// Kills this shard's clients idle for longer than `timeout` (the `timeout` parameter).
+fn close_idle_clients(local: &Local, timeout: Duration) {
+    let shard = local.shard.borrow();
+    for c in &shard.clients {
+        let idle = c.borrow().last_interaction.elapsed();
+        if idle > timeout {
+            c.borrow_mut().kill();
+        }
     }
 }
