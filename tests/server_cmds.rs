@@ -1293,3 +1293,28 @@ fn redis_cli_talks_to_us() {
         "{text}"
     );
 }
+
+#[test]
+fn requirepass_gates_commands_until_auth() {
+    let s = Server::start(2, &["--requirepass", "secret"]);
+    let mut r = s.raw();
+    r.roundtrip(b"GET a\r\n", b"-NOAUTH Authentication required.\r\n");
+    r.roundtrip(
+        b"AUTH wrong\r\n",
+        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n",
+    );
+    r.roundtrip(b"PING\r\n", b"-NOAUTH Authentication required.\r\n");
+    r.roundtrip(b"AUTH default secret\r\n", b"+OK\r\n");
+    r.roundtrip(b"SET a 1\r\nGET a\r\n", b"+OK\r\n$1\r\n1\r\n");
+    let mut h = s.raw();
+    h.roundtrip(
+        b"HELLO 3 AUTH default secret\r\n",
+        b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n",
+    );
+    let unprotected = Server::start(1, &[]);
+    let mut open = unprotected.raw();
+    open.roundtrip(
+        b"AUTH x\r\n",
+        b"-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n",
+    );
+}

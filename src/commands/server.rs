@@ -57,6 +57,7 @@ pub fn commands() -> Vec<Command> {
         conn("select", 2, LOADING | STALE | FAST, "@fast @connection", "connection", "Change the selected database for the current connection", "1.0.0", select),
         conn("quit", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, "@fast @connection", "connection", "Close the connection", "1.0.0", quit),
         conn("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, "@fast @connection", "connection", "Handshake with Redis", "6.0.0", hello),
+        conn("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, "@fast @connection", "connection", "Authenticate to the server", "1.0.0", auth),
         conn("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, "@fast @connection", "connection", "Reset the connection", "6.2.0", reset),
         conn("time", 1, LOADING | STALE | FAST, "@fast", "server", "Return the current server time", "2.6.0", time),
         conn("dbsize", 1, READONLY | FAST, "@keyspace @read @fast", "server", "Return the number of keys in the selected database", "1.0.0", dbsize),
@@ -137,6 +138,24 @@ fn check_auth(c: &ConnCtx, user: &[u8], pass: &[u8]) -> Result<(), CmdError> {
     }
 }
 
+/// AUTH [username] password, for the default user and `requirepass` (ACL users come later).
+fn auth(c: &mut ConnCtx, argv: &[&[u8]], out: &mut Out) -> ConnResult {
+    let (user, pass): (&[u8], &[u8]) = match argv.len() {
+        2 => (b"default", argv[1]),
+        3 => (argv[1], argv[2]),
+        _ => return Err(err::SYNTAX),
+    };
+    if argv.len() == 2 && c.local.server.config().get("requirepass").is_empty() {
+        return Err(CmdError::new(
+            "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+        ));
+    }
+    check_auth(c, user, pass)?;
+    c.authenticated = true;
+    out.ok();
+    Ok(Effect::Done)
+}
+
 fn hello(c: &mut ConnCtx, argv: &[&[u8]], out: &mut Out) -> ConnResult {
     let mut ver = None;
     if argv.len() >= 2 {
@@ -166,8 +185,15 @@ fn hello(c: &mut ConnCtx, argv: &[&[u8]], out: &mut Out) -> ConnResult {
             )));
         }
     }
-    if let Some((user, pass)) = auth {
-        check_auth(c, user, pass)?;
+    match auth {
+        Some((user, pass)) => {
+            check_auth(c, user, pass)?;
+            c.authenticated = true;
+        }
+        None if !c.authenticated => return Err(CmdError::new(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+        )),
+        None => {}
     }
     if let Some(n) = name {
         set_name(c, n)?;

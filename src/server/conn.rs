@@ -72,6 +72,8 @@ pub struct ConnCtx {
     pub shard: usize,
     pub db: usize,
     pub proto: Proto,
+    /// False until AUTH/HELLO AUTH when `requirepass` was set at connect time.
+    pub authenticated: bool,
 }
 
 /// Commands for one other shard in the current pipeline segment.
@@ -140,6 +142,7 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream, info: Rc<RefCell<Cli
         id,
         db: 0,
         proto: Proto::Resp2,
+        authenticated: server.config().get("requirepass").is_empty(),
     };
     let mut rbuf = vec![0u8; READ_BUF];
     let (mut start, mut end) = (0usize, 0usize);
@@ -301,6 +304,13 @@ async fn run_commands(
             let msg = commands::arity_error(cmd.name);
             local.shard.borrow_mut().record_rejected(Some(idx), &msg);
             out.error(&msg);
+            continue;
+        }
+        if !ctx.authenticated && cmd.flags & commands::flags::NO_AUTH == 0 {
+            flush(&mut fan, ctx, out).await;
+            let msg = "NOAUTH Authentication required.";
+            local.shard.borrow_mut().record_rejected(Some(idx), msg);
+            out.error(msg);
             continue;
         }
         ctx.info.borrow_mut().last_cmd = idx;

@@ -44,8 +44,10 @@ impl Server {
                 if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
                     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
                     if s.write_all(b"PING\r\n").is_ok() {
+                        // +PONG, or NOAUTH when started with --requirepass: either way, up.
                         let mut b = [0u8; 7];
-                        if s.read_exact(&mut b).is_ok() && &b == b"+PONG\r\n" {
+                        if s.read_exact(&mut b).is_ok() && (&b == b"+PONG\r\n" || &b == b"-NOAUTH")
+                        {
                             return Server { port, child, dir };
                         }
                     }
