@@ -1,9 +1,17 @@
-//! The coordinator: one task on shard 0's executor that serialises work spanning shards.
+//! The coordinator: one task on shard 0's executor that orders all work spanning shards.
 //!
-//! A cross-shard operation *holds* every shard it touches (each stops all other work once it
-//! reaches the hold message), runs its steps, then releases them. The coordinator runs one such
-//! operation at a time, so holds never deadlock, and a cross-shard MGET can never observe half of
-//! a cross-shard MSET. Single-shard commands never come here.
+//! A cross-shard operation *holds* every shard it touches: once a shard reaches the hold in its
+//! mailbox, it runs only that operation's steps until released, and its local connections wait.
+//! An operation runs in two phases: a first step on every shard (copy the keys out, or the whole
+//! work of a global operation), awaited; then a last step (write back) sent with the release, not
+//! awaited: anything that reaches the shard afterwards queues behind it, so nobody can see the
+//! state before the write-back once the client has its reply. A cross-shard MGET therefore never
+//! sees half of a cross-shard MSET.
+//!
+//! The coordinator queues the holds of each operation, in arrival order, before looking at the
+//! next one, so every shard meets holds in the same order: operation k waits only for operations
+//! before it, and holds never deadlock, while later operations' holds are already queued (several
+//! operations are in flight at once). Single-shard commands never come here.
 //!
 //! Multi-key commands run generically: the keys are copied from their shards into a scratch
 //! shard, the ordinary single-shard handler runs there, and the keys it changed are written back.
@@ -41,70 +49,68 @@ pub enum CoordMsg {
     },
 }
 
-/// The shards held for one operation; dropping it releases them.
+/// The holds of one operation; dropping it releases the shards.
 struct Held {
     steps: Vec<(usize, mpsc::UnboundedSender<Step>)>,
 }
 
 impl Held {
-    async fn acquire(server: &Server, shards: &[usize]) -> Option<Held> {
+    /// Queues a hold on each shard. Returns at once: a shard runs the steps once it reaches the
+    /// hold in its mailbox.
+    fn request(server: &Server, shards: &[usize]) -> Option<Held> {
         let mut steps = Vec::with_capacity(shards.len());
-        let mut acks = Vec::with_capacity(shards.len());
         for &s in shards {
             let (tx, rx) = mpsc::unbounded();
-            let (ack_tx, ack_rx) = oneshot::channel();
             server.mailboxes[s]
-                .send(ShardMsg::Hold {
-                    steps: rx,
-                    held: ack_tx,
-                })
+                .send(ShardMsg::Hold { steps: rx })
                 .ok()?;
             steps.push((s, tx));
-            acks.push(ack_rx);
-        }
-        for r in join_all(acks).await {
-            r.ok()?;
         }
         Some(Held { steps })
     }
 
-    /// Runs `f` on held shard `shard` and returns its result.
-    async fn on<R: Send + 'static>(
+    /// Queues `f` on held shard `shard`; the receiver yields its result.
+    fn on<R: Send + 'static>(
         &self,
         shard: usize,
         f: impl FnOnce(&mut Shard) -> R + Send + 'static,
-    ) -> Option<R> {
+    ) -> oneshot::Receiver<R> {
         let (tx, rx) = oneshot::channel();
-        let sender = &self.steps.iter().find(|(s, _)| *s == shard)?.1;
-        sender
-            .unbounded_send(Box::new(move |sh: &mut Shard| {
+        if let Some((_, sender)) = self.steps.iter().find(|(s, _)| *s == shard) {
+            let _ = sender.unbounded_send(Box::new(move |sh: &mut Shard| {
                 let _ = tx.send(f(sh));
-            }))
-            .ok()?;
-        rx.await.ok()
+            }));
+        }
+        rx
     }
 }
 
 pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>) {
+    let all: Vec<usize> = (0..server.nshards).collect();
     while let Some(msg) = rx.recv().await {
         match msg {
             CoordMsg::Global { op, reply } => {
-                let all: Vec<usize> = (0..server.nshards).collect();
-                let Some(held) = Held::acquire(&server, &all).await else {
+                let Some(held) = Held::request(&server, &all) else {
                     continue;
                 };
-                let replies = join_all(all.iter().map(|&s| {
-                    let op = op.clone();
-                    held.on(s, move |sh| op(sh))
-                }))
-                .await;
-                drop(held);
-                let _ = reply.send(
-                    replies
-                        .into_iter()
-                        .map(|r| r.unwrap_or(Reply::Null))
-                        .collect(),
-                );
+                let results: Vec<_> = all
+                    .iter()
+                    .map(|&s| {
+                        let op = op.clone();
+                        held.on(s, move |sh| op(sh))
+                    })
+                    .collect();
+                glommio::spawn_local(async move {
+                    let replies = join_all(results).await;
+                    drop(held);
+                    let _ = reply.send(
+                        replies
+                            .into_iter()
+                            .map(|r| r.unwrap_or(Reply::Null))
+                            .collect(),
+                    );
+                })
+                .detach();
             }
             CoordMsg::MultiKey {
                 db,
@@ -115,8 +121,27 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
                 keys,
                 reply,
             } => {
-                let out = run_multi_key(&server, db, proto, now, cmd, args, keys).await;
-                let _ = reply.send(out);
+                let mut shards: Vec<usize> = keys.iter().map(|k| k.0).collect();
+                shards.sort_unstable();
+                shards.dedup();
+                let Some(held) = Held::request(&server, &shards) else {
+                    let _ = reply.send(b"-ERR server is shutting down\r\n".to_vec());
+                    continue;
+                };
+                let fetches = fetch(&held, &shards, &keys, now);
+                let nshards = server.nshards;
+                glommio::spawn_local(async move {
+                    let fetched: Vec<Fetched> = join_all(fetches)
+                        .await
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .collect();
+                    let out = run_multi_key(&held, nshards, db, proto, now, cmd, args, fetched);
+                    drop(held);
+                    let _ = reply.send(out);
+                })
+                .detach();
             }
         }
     }
@@ -125,47 +150,51 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
 /// A key's entry as copied out of its shard, or None if absent.
 type Snapshot = Option<Entry>;
 
-async fn run_multi_key(
-    server: &Server,
+/// (shard, db, key, entry before the command).
+type Fetched = (usize, usize, Vec<u8>, Snapshot);
+
+/// Queues, on each held shard, a step copying out that shard's keys.
+fn fetch(
+    held: &Held,
+    shards: &[usize],
+    keys: &[(usize, usize, Vec<u8>)],
+    now: u64,
+) -> Vec<oneshot::Receiver<Vec<Fetched>>> {
+    shards
+        .iter()
+        .map(|&s| {
+            let mine: Vec<(usize, Vec<u8>)> = keys
+                .iter()
+                .filter(|k| k.0 == s)
+                .map(|k| (k.1, k.2.clone()))
+                .collect();
+            held.on(s, move |sh: &mut Shard| {
+                mine.into_iter()
+                    .map(|(d, key)| {
+                        let snap: Snapshot = sh.dbs[d].peek(&key, now).cloned();
+                        (s, d, key, snap)
+                    })
+                    .collect()
+            })
+        })
+        .collect()
+}
+
+/// Runs the command on a scratch shard holding the fetched keys, queues the write-back of what
+/// changed on each held shard, and returns the encoded reply.
+#[allow(clippy::too_many_arguments)]
+fn run_multi_key(
+    held: &Held,
+    nshards: usize,
     db: usize,
     proto: Proto,
     now: u64,
     cmd: usize,
     args: Vec<Vec<u8>>,
-    keys: Vec<(usize, usize, Vec<u8>)>,
+    fetched: Vec<Fetched>,
 ) -> Vec<u8> {
-    let mut shards: Vec<usize> = keys.iter().map(|k| k.0).collect();
-    shards.sort_unstable();
-    shards.dedup();
-    let Some(held) = Held::acquire(server, &shards).await else {
-        return b"-ERR server is shutting down\r\n".to_vec();
-    };
-
-    // 1. Copy every key out of its shard.
-    let fetches = shards.iter().map(|&s| {
-        let mine: Vec<(usize, Vec<u8>)> = keys
-            .iter()
-            .filter(|k| k.0 == s)
-            .map(|k| (k.1, k.2.clone()))
-            .collect();
-        held.on(s, move |sh: &mut Shard| {
-            mine.into_iter()
-                .map(|(d, key)| {
-                    let snap: Snapshot = sh.dbs[d].peek(&key, now).cloned();
-                    (s, d, key, snap)
-                })
-                .collect::<Vec<_>>()
-        })
-    });
-    let fetched: Vec<(usize, usize, Vec<u8>, Snapshot)> = join_all(fetches)
-        .await
-        .into_iter()
-        .flatten()
-        .flatten()
-        .collect();
-
-    // 2. Run the command on a scratch shard holding just those keys.
-    let mut scratch = Shard::new(0, server.nshards);
+    let shards: Vec<usize> = held.steps.iter().map(|(s, _)| *s).collect();
+    let mut scratch = Shard::new(0, nshards);
     for (_, d, _, snap) in &fetched {
         if let Some(e) = snap {
             scratch.dbs[*d].insert(e.clone());
@@ -176,7 +205,7 @@ async fn run_multi_key(
     let argv: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
     scratch.execute(db, now, cmd, &argv, &mut out);
 
-    // 3. Write back what changed, per shard, and fold the command's stats into its shard 0 entry.
+    // Write back what changed, per shard, and fold the command's stats into the first shard's.
     let stats = scratch.cmd_stats[cmd];
     let mut writes: Vec<Vec<(usize, Vec<u8>, Snapshot)>> = vec![Vec::new(); shards.len()];
     for (s, d, key, before) in &fetched {
@@ -197,8 +226,11 @@ async fn run_multi_key(
         scratch.stats.keyspace_misses,
         scratch.stats.expired_keys,
     );
-    let applies = shards.iter().zip(writes).enumerate().map(|(i, (&s, w))| {
-        held.on(s, move |sh: &mut Shard| {
+    for (i, (&s, w)) in shards.iter().zip(writes).enumerate() {
+        if w.is_empty() && i != 0 {
+            continue;
+        }
+        let _ = held.on(s, move |sh: &mut Shard| {
             for (d, key, snap) in w {
                 match snap {
                     Some(e) => {
@@ -220,9 +252,7 @@ async fn run_multi_key(
                 st.nanos += stats.nanos;
                 st.failed_calls += stats.failed_calls;
             }
-        })
-    });
-    join_all(applies).await;
-    drop(held);
+        });
+    }
     out.buf
 }

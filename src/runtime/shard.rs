@@ -32,7 +32,6 @@ pub enum ShardMsg {
     /// Stop all other work on this shard and run only `steps` until the sender is dropped.
     Hold {
         steps: mpsc::UnboundedReceiver<Step>,
-        held: oneshot::Sender<()>,
     },
 }
 
@@ -242,12 +241,10 @@ pub async fn mailbox_task(local: Rc<Local>, rx: MailboxReceiver<ShardMsg>) {
                 drop(argv);
                 let _ = b.reply.send((out.buf, ends));
             }
-            ShardMsg::Hold { mut steps, held } => {
+            ShardMsg::Hold { mut steps } => {
                 local.gate.close();
-                if held.send(()).is_ok() {
-                    while let Some(step) = steps.next().await {
-                        step(&mut local.shard.borrow_mut());
-                    }
+                while let Some(step) = steps.next().await {
+                    step(&mut local.shard.borrow_mut());
                 }
                 local.gate.open();
             }
