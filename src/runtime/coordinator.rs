@@ -76,12 +76,17 @@ impl Held {
         f: impl FnOnce(&mut Shard) -> R + Send + 'static,
     ) -> oneshot::Receiver<R> {
         let (tx, rx) = oneshot::channel();
-        if let Some((_, sender)) = self.steps.iter().find(|(s, _)| *s == shard) {
-            let _ = sender.unbounded_send(Box::new(move |sh: &mut Shard| {
-                let _ = tx.send(f(sh));
-            }));
-        }
+        self.post(shard, move |sh: &mut Shard| {
+            let _ = tx.send(f(sh));
+        });
         rx
+    }
+
+    /// Queues `f` on held shard `shard` without waiting for it.
+    fn post(&self, shard: usize, f: impl FnOnce(&mut Shard) + Send + 'static) {
+        if let Some((_, sender)) = self.steps.iter().find(|(s, _)| *s == shard) {
+            let _ = sender.unbounded_send(Box::new(f));
+        }
     }
 }
 
@@ -230,7 +235,7 @@ fn run_multi_key(
         if w.is_empty() && i != 0 {
             continue;
         }
-        let _ = held.on(s, move |sh: &mut Shard| {
+        held.post(s, move |sh: &mut Shard| {
             for (d, key, snap) in w {
                 match snap {
                     Some(e) => {
