@@ -1,7 +1,7 @@
 //! One logical database (SELECT n) of one shard.
 
 use super::entry::Entry;
-use super::table::Table;
+use super::table::{Lookup, Table};
 
 #[derive(Default)]
 pub struct Db {
@@ -36,12 +36,15 @@ impl Db {
     /// expired key was removed, for the `expired_keys` stat.
     #[inline]
     pub fn lookup(&mut self, key: &[u8], now: u64) -> (Option<&mut Entry>, bool) {
-        let expired = matches!(self.table.get(key), Some(e) if e.is_expired(now));
-        if expired {
-            self.remove(key);
-            return (None, true);
+        match self.table.get_live(key, now) {
+            Lookup::Live(e) => (Some(e), false),
+            Lookup::Expired(_) => {
+                // Only keys with a TTL can expire.
+                self.volatile -= 1;
+                (None, true)
+            }
+            Lookup::Missing => (None, false),
         }
-        (self.table.get_mut(key), false)
     }
 
     /// A read that neither expires nor touches (for internal checks such as TYPE in SCAN).

@@ -57,6 +57,14 @@ impl Segment {
     }
 }
 
+/// What [`Table::get_live`] found.
+pub enum Lookup<'a> {
+    Live(&'a mut Entry),
+    /// The key had expired and was removed.
+    Expired(Entry),
+    Missing,
+}
+
 pub struct Table {
     /// 2^global_depth slots, each the index of the segment covering that hash prefix.
     dir: Vec<u32>,
@@ -115,6 +123,21 @@ impl Table {
         let h = hash_key(key);
         let s = self.seg_index(h);
         self.segs[s].map.find_mut(inner(h), |e| e.key() == key)
+    }
+
+    /// One probe for a read: the live entry, or the expired one removed (lazy expiry), or None.
+    #[inline]
+    pub fn get_live(&mut self, key: &[u8], now: u64) -> Lookup<'_> {
+        let h = hash_key(key);
+        let s = self.seg_index(h);
+        match self.segs[s].map.find_entry(inner(h), |e| e.key() == key) {
+            Ok(o) if o.get().is_expired(now) => {
+                self.len -= 1;
+                Lookup::Expired(o.remove().0)
+            }
+            Ok(o) => Lookup::Live(o.into_mut()),
+            Err(_) => Lookup::Missing,
+        }
     }
 
     /// Inserts or replaces; returns the replaced entry.
