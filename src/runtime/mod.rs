@@ -161,6 +161,10 @@ pub fn run(config: Config) -> i32 {
         .split_whitespace()
         .map(String::from)
         .collect();
+    if bind.is_empty() {
+        log::warning("no address to listen on: --bind is empty");
+        return 1;
+    }
     let mut port = config.int("port") as u16;
     if port == 0 {
         // Pick a free port once, so every shard binds the same one.
