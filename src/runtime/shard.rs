@@ -27,7 +27,7 @@ pub const DATABASES: usize = 16;
 pub type Step = Box<dyn FnOnce(&mut Shard) + Send>;
 
 pub enum ShardMsg {
-    /// Consecutive pipelined commands of one connection for this shard.
+    /// A pipeline segment's commands of one connection for this shard.
     Batch(Batch),
     /// Stop all other work on this shard and run only `steps` until the sender is dropped.
     Hold {
