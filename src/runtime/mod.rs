@@ -153,6 +153,31 @@ fn raise_memlock() {
     }
 }
 
+/// Raises RLIMIT_NOFILE's soft limit to what `maxclients` needs, as Redis does, so a busy server
+/// does not fail accepts with EMFILE at the usual default of 1024.
+fn raise_nofile(maxclients: u64) {
+    // Redis reserves 32 descriptors for itself; shards need a few each for their rings.
+    let want = maxclients.saturating_add(128);
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 && r.rlim_cur < want {
+            let old = r.rlim_cur;
+            r.rlim_cur = want.min(r.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &r);
+            if r.rlim_cur < want {
+                log::warning(&format!(
+                    "You requested maxclients of {maxclients} requiring at least {want} max file descriptors; the limit is {} (was {old}).",
+                    r.rlim_cur
+                ));
+            }
+        }
+    }
+}
+
 /// Starts the shards and serves until shutdown. Returns the process exit code.
 pub fn run(config: Config) -> i32 {
     let nshards = config.int("shards").max(1) as usize;
@@ -180,6 +205,7 @@ pub fn run(config: Config) -> i32 {
         return 1;
     }
     raise_memlock();
+    raise_nofile(config.int("maxclients").max(1) as u64);
 
     let mut receivers = Vec::new();
     let mut mailboxes = Vec::new();
