@@ -141,10 +141,14 @@ cargo build --release
 header "Running tests: cargo test --release --no-fail-fast"
 # In a session of its own (setsid does not fork here: a background job of a non-interactive
 # shell is no process group leader), so its session id is its pid.
-setsid cargo test --release --no-fail-fast &
+LOG=$(mktemp "${TMPDIR:-/tmp}/shoal-test.XXXXXX")
+setsid bash -c 'cargo test --release --no-fail-fast 2>&1 | tee "$1"; exit "${PIPESTATUS[0]}"' _ "$LOG" &
 TEST_SID=$!
 status=0
 wait "$TEST_SID" || status=$?
+# One closing line over every test binary (cargo prints one `test result:` line per binary).
+read -r passed failed < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$LOG")
+rm -f "$LOG"
 
 header "Checking for leftover processes"
 kill_leftovers
@@ -155,4 +159,5 @@ if ((status == 0)); then
 else
     header "Tests FAILED (exit status $status)"
 fi
+echo "${passed} passed, ${failed} failed"
 exit "$status"
