@@ -46,3 +46,25 @@ fn idle_clients_are_closed_after_timeout() {
     assert_eq!(idle.s.read(&mut b).unwrap(), 0, "idle client still open");
     assert!(start.elapsed() < std::time::Duration::from_secs(5));
 }
+
+#[test]
+fn info_reports_instantaneous_ops() {
+    let s = Server::start(2, &[]);
+    let mut c = s.conn();
+    let field = |c: &mut redis::Connection| -> u64 {
+        let info: String = redis::cmd("INFO").arg("stats").query(c).unwrap();
+        info.lines()
+            .find_map(|l| l.strip_prefix("instantaneous_ops_per_sec:"))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("instantaneous_ops_per_sec")
+    };
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_millis(600) {
+        let mut p = redis::pipe();
+        for i in 0..100 {
+            p.cmd("SET").arg(format!("k{i}")).arg(i).ignore();
+        }
+        let _: () = p.query(&mut c).unwrap();
+    }
+    assert!(field(&mut c) > 0, "no rate while commands were running");
+}

@@ -738,6 +738,7 @@ fn config_resetstat(_c: &mut ConnCtx, _argv: &[&[u8]], _out: &mut Out) -> ConnRe
     Ok(Effect::global(
         |sh| {
             sh.stats = ShardStats::default();
+            sh.rates = Default::default();
             for s in sh.cmd_stats.iter_mut() {
                 *s = CmdStat::default();
             }
@@ -804,6 +805,9 @@ fn shard_counters(sh: &Shard) -> Vec<u64> {
         st.unexpected_error_replies,
         st.expire_cycle_cpu_ms,
         sh.dirty,
+        sh.rates.current().0,
+        sh.rates.current().1,
+        sh.rates.current().2,
     ];
     for d in &sh.dbs {
         v.push(d.len() as u64);
@@ -814,7 +818,7 @@ fn shard_counters(sh: &Shard) -> Vec<u64> {
     }
     v
 }
-const N_STATS: usize = 12;
+const N_STATS: usize = 15;
 
 /// What every shard reports for INFO: its counters packed as little-endian u64s (one
 /// allocation) and its error counts.
@@ -1142,13 +1146,16 @@ fn info_text(c: &ConnCtx, wanted: &[bool], t: &Totals) -> String {
                 w!("# Stats");
                 w!("total_connections_received:{}", t.stat(4));
                 w!("total_commands_processed:{}", t.stat(3));
-                w!("instantaneous_ops_per_sec:0");
+                w!("instantaneous_ops_per_sec:{}", t.stat(12));
                 w!("total_net_input_bytes:{}", t.stat(6));
                 w!("total_net_output_bytes:{}", t.stat(7));
                 w!("total_net_repl_input_bytes:0");
                 w!("total_net_repl_output_bytes:0");
-                w!("instantaneous_input_kbps:0.00");
-                w!("instantaneous_output_kbps:0.00");
+                w!("instantaneous_input_kbps:{:.2}", t.stat(13) as f64 / 1024.0);
+                w!(
+                    "instantaneous_output_kbps:{:.2}",
+                    t.stat(14) as f64 / 1024.0
+                );
                 w!("instantaneous_input_repl_kbps:0.00");
                 w!("instantaneous_output_repl_kbps:0.00");
                 w!("rejected_connections:{}", t.stat(5));

@@ -63,6 +63,44 @@ pub struct ShardStats {
     pub expire_cycle_cpu_ms: u64,
 }
 
+/// Rolling per-second rates, as Redis's instantaneous_* metrics: the mean of the last 16 samples,
+/// one per cron tick.
+#[derive(Default, Clone, Debug)]
+pub struct Rates {
+    /// (commands, input bytes, output bytes) per second, per sample.
+    samples: [(u64, u64, u64); 16],
+    next: usize,
+    last: Option<(std::time::Instant, u64, u64, u64)>,
+}
+
+impl Rates {
+    fn sample(&mut self, stats: &ShardStats) {
+        let now = std::time::Instant::now();
+        let cur = (
+            stats.total_commands,
+            stats.net_input_bytes,
+            stats.net_output_bytes,
+        );
+        if let Some((t, c, i, o)) = self.last {
+            let ms = now.duration_since(t).as_millis().max(1) as u64;
+            let per_sec = |a: u64, b: u64| a.saturating_sub(b) * 1000 / ms;
+            self.samples[self.next] = (per_sec(cur.0, c), per_sec(cur.1, i), per_sec(cur.2, o));
+            self.next = (self.next + 1) % self.samples.len();
+        }
+        self.last = Some((now, cur.0, cur.1, cur.2));
+    }
+
+    /// (ops/s, input bytes/s, output bytes/s).
+    pub fn current(&self) -> (u64, u64, u64) {
+        let n = self.samples.len() as u64;
+        let sum = self
+            .samples
+            .iter()
+            .fold((0, 0, 0), |a, s| (a.0 + s.0, a.1 + s.1, a.2 + s.2));
+        (sum.0 / n, sum.1 / n, sum.2 / n)
+    }
+}
+
 #[derive(Default, Clone, Copy, Debug)]
 pub struct CmdStat {
     pub calls: u64,
@@ -86,6 +124,7 @@ pub struct Shard {
     /// Seconds clock for entries' LRU field (24 bits, wrapping, as Redis).
     pub lru_clock: u32,
     rng: u64,
+    pub rates: Rates,
     /// Connections accepted by this shard, for CLIENT LIST / KILL.
     pub clients: Vec<Rc<RefCell<ClientInfo>>>,
 }
@@ -102,6 +141,7 @@ impl Shard {
             dirty: 0,
             lru_clock: lru_clock_now(),
             rng: 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(now_ms() | 1),
+            rates: Rates::default(),
             clients: Vec::new(),
         }
     }
@@ -278,6 +318,8 @@ pub async fn cron_task(local: Rc<Local>, stop: Rc<Cell<bool>>) {
         let start = Instant::now();
         let mut shard = local.shard.borrow_mut();
         shard.lru_clock = lru_clock_now();
+        let stats = shard.stats.clone();
+        shard.rates.sample(&stats);
         let now = now_ms();
         let mut expired_total = 0;
         for db in 0..DATABASES {
