@@ -20,9 +20,29 @@ const META_RAW: u32 = 1;
 /// Meta bit: the string was stored as text even if it looks like an integer (INCRBYFLOAT results,
 /// which Redis creates as embstr/raw strings, never int-encoded).
 const META_NOINT: u32 = 2;
+/// Meta bits 2-4 and 5-7: bits 32-34 of the key and value lengths. klen/vlen are u32 to keep the
+/// header small, but proto-max-bulk-len may be raised past 4 GiB (SETRANGE k 4294967295 x);
+/// truncating there would lose data and free the block with the wrong size.
+const KHI_SHIFT: u32 = 2;
+const VHI_SHIFT: u32 = 5;
+const HI_MASK: u32 = 0b111;
+/// Longest key or value the header can record (32 GiB).
+const MAX_LEN: usize = (1 << 35) - 1;
 /// The top 24 bits of meta hold the LRU clock (seconds, wrapping), as Redis's 24-bit lru field.
 const LRU_SHIFT: u32 = 8;
 pub const LRU_MASK: u32 = (1 << 24) - 1;
+
+/// Bits 32-34 of a length (the part the u32 length field cannot hold).
+#[inline]
+fn len_hi(len: usize) -> u32 {
+    ((len as u64 >> 32) as u32) & HI_MASK
+}
+
+/// A length from its u32 field (the low 32 bits; `as u32` keeps exactly those) and its high bits.
+#[inline]
+fn join_len(lo: u32, hi: u32) -> usize {
+    ((((hi & HI_MASK) as u64) << 32) | lo as u64) as usize
+}
 
 /// Owns one heap block (a thin pointer: the lengths live in the block's header).
 pub struct Entry(NonNull<u8>);
@@ -43,6 +63,11 @@ impl Entry {
     pub fn new(key: &[u8], value: &[u8], expire_at: Option<u64>, lru: u32) -> Entry {
         let len = HEADER + key.len() + value.len();
         let l = layout(len);
+        if key.len() > MAX_LEN || value.len() > MAX_LEN {
+            // Not representable: fail as an allocation of that size would (Redis's OOM abort).
+            handle_alloc_error(l)
+        }
+        let hi = (len_hi(key.len()) << KHI_SHIFT) | (len_hi(value.len()) << VHI_SHIFT);
         // SAFETY: l has non-zero size (HEADER > 0); the block is fully initialised below before
         // any read, and its length is recorded in the header.
         unsafe {
@@ -54,7 +79,8 @@ impl Entry {
             b[EXPIRE..EXPIRE + 8].copy_from_slice(&expire_at.unwrap_or(NO_EXPIRE).to_le_bytes());
             b[KLEN..KLEN + 4].copy_from_slice(&(key.len() as u32).to_le_bytes());
             b[VLEN..VLEN + 4].copy_from_slice(&(value.len() as u32).to_le_bytes());
-            b[META..META + 4].copy_from_slice(&((lru & LRU_MASK) << LRU_SHIFT).to_le_bytes());
+            b[META..META + 4]
+                .copy_from_slice(&(((lru & LRU_MASK) << LRU_SHIFT) | hi).to_le_bytes());
             b[HEADER..HEADER + key.len()].copy_from_slice(key);
             b[HEADER + key.len()..].copy_from_slice(value);
             Entry(p)
@@ -69,7 +95,7 @@ impl Entry {
 
     #[inline]
     fn len(&self) -> usize {
-        HEADER + self.u32_at(KLEN) as usize + self.u32_at(VLEN) as usize
+        HEADER + self.klen() + self.vlen()
     }
 
     #[inline]
@@ -99,7 +125,12 @@ impl Entry {
 
     #[inline]
     fn klen(&self) -> usize {
-        self.u32_at(KLEN) as usize
+        join_len(self.u32_at(KLEN), self.u32_at(META) >> KHI_SHIFT)
+    }
+
+    #[inline]
+    fn vlen(&self) -> usize {
+        join_len(self.u32_at(VLEN), self.u32_at(META) >> VHI_SHIFT)
     }
 
     #[inline]
@@ -295,6 +326,19 @@ mod tests {
         assert_eq!(c.expire_at(), Some(9));
         drop(e);
         assert_eq!(c.value(), b"v");
+    }
+
+    #[test]
+    fn lengths_past_u32_survive_the_header() {
+        // A value past 4 GiB (SETRANGE with proto-max-bulk-len raised) must keep its length,
+        // or data is lost and the block is freed with the wrong size.
+        for len in [0usize, 3, u32::MAX as usize, (1 << 32) + 3, MAX_LEN] {
+            assert_eq!(join_len(len as u32, len_hi(len)), len, "{len}");
+        }
+        // The high bits share the flag byte with RAW/NOINT and never touch the LRU clock.
+        let hi = (len_hi(MAX_LEN) << KHI_SHIFT) | (len_hi(MAX_LEN) << VHI_SHIFT);
+        assert_eq!(hi & (META_RAW | META_NOINT), 0);
+        assert_eq!(hi >> LRU_SHIFT, 0);
     }
 
     #[test]
