@@ -68,3 +68,49 @@ fn info_reports_instantaneous_ops() {
     }
     assert!(field(&mut c) > 0, "no rate while commands were running");
 }
+
+#[test]
+fn client_kill_closes_a_client_that_stopped_reading() {
+    use std::io::{Read, Write};
+    let s = Server::start(1, &[]);
+    let mut c = s.conn();
+    let big = vec![b'x'; 1 << 20];
+    let _: () = redis::cmd("SET")
+        .arg("big")
+        .arg(&big)
+        .query(&mut c)
+        .unwrap();
+    let mut stuck = s.raw();
+    stuck.roundtrip(b"CLIENT SETNAME stuck\r\n", b"+OK\r\n");
+    // 64 MiB of replies the client does not read: the server's write blocks.
+    let mut req = Vec::new();
+    for _ in 0..64 {
+        req.extend_from_slice(b"GET big\r\n");
+    }
+    stuck.s.write_all(&req).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut c).unwrap();
+    let id = list
+        .lines()
+        .find(|l| l.contains("name=stuck "))
+        .and_then(|l| l.strip_prefix("id="))
+        .and_then(|l| l.split(' ').next())
+        .expect("stuck client listed")
+        .to_string();
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("ID")
+        .arg(&id)
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(killed, 1);
+    // The kill interrupts the blocked write: the client reads what was already in the socket
+    // buffers, then EOF, far short of the 64 MiB it asked for.
+    let mut got = Vec::new();
+    stuck.s.read_to_end(&mut got).unwrap();
+    assert!(
+        got.len() < 32 << 20,
+        "server kept writing after the kill: {} bytes",
+        got.len()
+    );
+}

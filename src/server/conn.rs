@@ -199,7 +199,7 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream, info: Rc<RefCell<Cli
         }
         if !out.buf.is_empty() {
             let written = out.buf.len();
-            if stream.write_all(&out.buf).await.is_err() {
+            if !write_or_killed(&mut stream, &out.buf, &info).await {
                 break;
             }
             local.shard.borrow_mut().stats.net_output_bytes += written as u64;
@@ -223,13 +223,9 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream, info: Rc<RefCell<Cli
         .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Reads, or returns None when the connection was killed (CLIENT KILL, shutdown) or failed.
-async fn read_or_killed(
-    stream: &mut TcpStream,
-    buf: &mut [u8],
-    info: &Rc<RefCell<ClientInfo>>,
-) -> Option<usize> {
-    let killed = poll_fn(|cx| {
+/// Resolves once the connection is killed (CLIENT KILL, `timeout`, shutdown).
+fn killed(info: &Rc<RefCell<ClientInfo>>) -> impl std::future::Future<Output = ()> + '_ {
+    poll_fn(move |cx| {
         let mut i = info.borrow_mut();
         if i.killed.get() {
             Poll::Ready(())
@@ -237,10 +233,31 @@ async fn read_or_killed(
             i.waker = Some(cx.waker().clone());
             Poll::Pending
         }
-    });
-    match select(pin!(stream.read(buf)), pin!(killed)).await {
+    })
+}
+
+/// Reads, or returns None when the connection was killed or failed.
+async fn read_or_killed(
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+    info: &Rc<RefCell<ClientInfo>>,
+) -> Option<usize> {
+    match select(pin!(stream.read(buf)), pin!(killed(info))).await {
         Either::Left((r, _)) => r.ok(),
         Either::Right(_) => None,
+    }
+}
+
+/// Writes all of `buf`; false when the connection failed or was killed meanwhile (a client
+/// that stops reading its replies must not keep its connection alive past CLIENT KILL).
+async fn write_or_killed(
+    stream: &mut TcpStream,
+    buf: &[u8],
+    info: &Rc<RefCell<ClientInfo>>,
+) -> bool {
+    match select(pin!(stream.write_all(buf)), pin!(killed(info))).await {
+        Either::Left((r, _)) => r.is_ok(),
+        Either::Right(_) => false,
     }
 }
 
@@ -282,7 +299,7 @@ async fn run_commands(
     let local = ctx.local.clone();
     let server = local.server.clone();
     let nshards = server.nshards;
-    let now = now_ms();
+    let mut now = now_ms();
     let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
     let mut fan = Fanout::default();
     for range in &parsed.commands {
@@ -390,7 +407,11 @@ async fn run_commands(
                 match effect {
                     Effect::Done => {}
                     Effect::Close => close = true,
-                    Effect::Sleep(d) => glommio::timer::sleep(d).await,
+                    Effect::Sleep(d) => {
+                        glommio::timer::sleep(d).await;
+                        // Later commands of the pipeline run after the sleep (expiry included).
+                        now = now_ms();
+                    }
                     Effect::Global { op, merge } => {
                         let (tx, rx) = oneshot::channel();
                         if server
