@@ -224,11 +224,15 @@ impl HoldGate {
         self.held.set(true);
     }
 
-    fn open(&self) {
+    /// Reopens the gate; returns whether connections were waiting on it.
+    fn open(&self) -> bool {
         self.held.set(false);
-        for w in self.waiters.borrow_mut().drain(..) {
+        let mut waiters = self.waiters.borrow_mut();
+        let any = !waiters.is_empty();
+        for w in waiters.drain(..) {
             w.wake();
         }
+        any
     }
 
     /// Resolves at once unless the shard is held.
@@ -247,6 +251,21 @@ impl HoldGate {
         })
         .await
     }
+}
+
+/// Returns Pending once (after scheduling itself again), so tasks already woken run first.
+async fn yield_once() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 /// What a shard's executor shares among its tasks.
@@ -286,7 +305,11 @@ pub async fn mailbox_task(local: Rc<Local>, rx: MailboxReceiver<ShardMsg>) {
                 while let Some(step) = steps.next().await {
                     step(&mut local.shard.borrow_mut());
                 }
-                local.gate.open();
+                if local.gate.open() {
+                    // Let the connections that waited run before a queued hold closes the gate
+                    // again: under a steady stream of cross-shard work they would starve.
+                    yield_once().await;
+                }
             }
         }
     }
