@@ -42,10 +42,38 @@ pub struct Batch {
     pub db: usize,
     pub proto: Proto,
     pub now: u64,
-    pub data: Vec<u8>,
-    /// (command index, ranges of `data` holding its arguments)
-    pub cmds: Vec<(usize, Vec<Range<usize>>)>,
+    pub cmds: Forwarded,
     pub reply: oneshot::Sender<(Vec<u8>, Vec<usize>)>,
+}
+
+/// Commands copied for another shard: three flat vectors per batch, no allocation per command.
+#[derive(Default)]
+pub struct Forwarded {
+    data: Vec<u8>,
+    /// Byte ranges of `data`, one per argument.
+    args: Vec<Range<usize>>,
+    /// (command index, range of `args` holding its arguments)
+    cmds: Vec<(usize, Range<usize>)>,
+}
+
+impl Forwarded {
+    pub fn push(&mut self, cmd: usize, argv: &[&[u8]]) {
+        let first = self.args.len();
+        for a in argv {
+            let at = self.data.len();
+            self.data.extend_from_slice(a);
+            self.args.push(at..self.data.len());
+        }
+        self.cmds.push((cmd, first..self.args.len()));
+    }
+
+    pub fn len(&self) -> usize {
+        self.cmds.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cmds.is_empty()
+    }
 }
 
 #[derive(Default, Clone, Debug)]
@@ -290,10 +318,11 @@ pub async fn mailbox_task(local: Rc<Local>, rx: MailboxReceiver<ShardMsg>) {
                 let mut out = Out::new(b.proto);
                 let mut shard = local.shard.borrow_mut();
                 let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
-                let mut ends = Vec::with_capacity(b.cmds.len());
-                for (cmd, ranges) in &b.cmds {
+                let f = &b.cmds;
+                let mut ends = Vec::with_capacity(f.len());
+                for (cmd, args) in &f.cmds {
                     argv.clear();
-                    argv.extend(ranges.iter().map(|r| &b.data[r.clone()]));
+                    argv.extend(f.args[args.clone()].iter().map(|r| &f.data[r.clone()]));
                     shard.execute(b.db, b.now, *cmd, &argv, &mut out);
                     ends.push(out.buf.len());
                 }

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use crate::commands::{self, CmdResult, Command, Route, Run};
 use crate::protocol::{parse, Arg, Limits, Out, ParsedCommands, Proto, Reply};
 use crate::runtime::coordinator::{CoordMsg, GlobalOp};
-use crate::runtime::shard::{Batch, Local, ShardMsg};
+use crate::runtime::shard::{Batch, Forwarded, Local, ShardMsg};
 use crate::runtime::slot::key_shard;
 use crate::server::client::ClientInfo;
 use crate::storage::now_ms;
@@ -79,8 +79,7 @@ pub struct ConnCtx {
 /// Commands for one other shard in the current pipeline segment.
 struct Pending {
     shard: usize,
-    data: Vec<u8>,
-    cmds: Vec<(usize, Vec<Range<usize>>)>,
+    cmds: Forwarded,
 }
 
 /// Where one command's reply is, from the segment's first forwarded command on.
@@ -112,22 +111,12 @@ impl Fanout {
             None => {
                 self.batches.push(Pending {
                     shard,
-                    data: Vec::new(),
-                    cmds: Vec::new(),
+                    cmds: Forwarded::default(),
                 });
                 self.batches.len() - 1
             }
         };
-        let b = &mut self.batches[i];
-        let ranges = argv
-            .iter()
-            .map(|a| {
-                let at = b.data.len();
-                b.data.extend_from_slice(a);
-                at..b.data.len()
-            })
-            .collect();
-        b.cmds.push((cmd, ranges));
+        self.batches[i].cmds.push(cmd, argv);
         self.order.push(Piece::Remote(i));
     }
 }
@@ -461,7 +450,6 @@ async fn flush(fan: &mut Fanout, ctx: &ConnCtx, out: &mut Out) {
             db: ctx.db,
             proto: ctx.proto,
             now,
-            data: p.data,
             cmds: p.cmds,
             reply: tx,
         }));
