@@ -2,6 +2,7 @@
 //! See docs/architecture.md for how the pieces fit.
 
 pub mod commands;
+pub mod persistence;
 pub mod protocol;
 pub mod runtime;
 pub mod server;
