@@ -20,13 +20,18 @@ const META_RAW: u32 = 1;
 /// Meta bit: the string was stored as text even if it looks like an integer (INCRBYFLOAT results,
 /// which Redis creates as embstr/raw strings, never int-encoded).
 const META_NOINT: u32 = 2;
-/// Meta bits 2-4 and 5-7: bits 32-34 of the key and value lengths. klen/vlen are u32 to keep the
-/// header small, but proto-max-bulk-len may be raised past 4 GiB (SETRANGE k 4294967295 x);
-/// truncating there would lose data and free the block with the wrong size.
+/// Meta bits 2-3 and 5-7: bits 32-33 of the key length and 32-34 of the value length. klen/vlen
+/// are u32 to keep the header small, but proto-max-bulk-len may be raised past 4 GiB (SETRANGE k
+/// 4294967295 x); truncating there would lose data and free the block with the wrong size.
 const KHI_SHIFT: u32 = 2;
+const KHI_MASK: u32 = 0b11;
 const VHI_SHIFT: u32 = 5;
 const HI_MASK: u32 = 0b111;
-/// Longest key or value the header can record (32 GiB).
+/// Meta bit 4: a snapshot holds this block too (see `share`). At most two owners exist (the
+/// table and the one snapshot in progress), so one bit is the reference count.
+const META_SHARED: u32 = 1 << 4;
+/// Longest key (16 GiB) and value (32 GiB) the header can record.
+const MAX_KEY_LEN: usize = (1 << 34) - 1;
 const MAX_LEN: usize = (1 << 35) - 1;
 /// The top 24 bits of meta hold the LRU clock (seconds, wrapping), as Redis's 24-bit lru field.
 const LRU_SHIFT: u32 = 8;
@@ -63,7 +68,7 @@ impl Entry {
     pub fn new(key: &[u8], value: &[u8], expire_at: Option<u64>, lru: u32) -> Entry {
         let len = HEADER + key.len() + value.len();
         let l = layout(len);
-        if key.len() > MAX_LEN || value.len() > MAX_LEN {
+        if key.len() > MAX_KEY_LEN || value.len() > MAX_LEN {
             // Not representable: fail as an allocation of that size would (Redis's OOM abort).
             handle_alloc_error(l)
         }
@@ -125,7 +130,7 @@ impl Entry {
 
     #[inline]
     fn klen(&self) -> usize {
-        join_len(self.u32_at(KLEN), self.u32_at(META) >> KHI_SHIFT)
+        join_len(self.u32_at(KLEN), (self.u32_at(META) >> KHI_SHIFT) & KHI_MASK)
     }
 
     #[inline]
@@ -146,6 +151,7 @@ impl Entry {
     /// The value bytes for in-place edits of the same length (SETBIT, SETRANGE inside the string).
     #[inline]
     pub fn value_mut(&mut self) -> &mut [u8] {
+        self.unshare();
         let start = HEADER + self.klen();
         self.set_raw();
         &mut self.block_mut()[start..]
@@ -164,6 +170,7 @@ impl Entry {
     /// Only the Db may change expiry: it keeps the count of volatile keys.
     #[inline]
     pub(crate) fn set_expire_at(&mut self, at: Option<u64>) {
+        self.unshare();
         self.block_mut()[EXPIRE..EXPIRE + 8]
             .copy_from_slice(&at.unwrap_or(NO_EXPIRE).to_le_bytes());
     }
@@ -239,7 +246,10 @@ impl Clone for Entry {
                 handle_alloc_error(l)
             };
             std::ptr::copy_nonoverlapping(b.as_ptr(), p.as_ptr(), b.len());
-            Entry(p)
+            let mut e = Entry(p);
+            let m = e.u32_at(META) & !META_SHARED;
+            e.set_u32_at(META, m);
+            e
         }
     }
 }
@@ -251,21 +261,92 @@ impl Entry {
         let (a, b) = (self.block(), other.block());
         a.len() == b.len()
             && a[..META] == b[..META]
-            && a[META] == b[META]
+            && (a[META] as u32 & !META_SHARED) == (b[META] as u32 & !META_SHARED)
             && a[HEADER..] == b[HEADER..]
     }
 }
 
 impl PartialEq for Entry {
     fn eq(&self, other: &Entry) -> bool {
-        self.block() == other.block()
+        self.same_data(other) && self.lru() == other.lru()
     }
 }
 
 impl Drop for Entry {
     fn drop(&mut self) {
-        // SAFETY: allocated in new() with layout(self.len()).
+        if self.is_shared() {
+            // The other owner (table or snapshot) frees the block.
+            self.clear_shared();
+            return;
+        }
+        // SAFETY: allocated in new() with layout(self.len()), and no other owner is left.
         unsafe { dealloc(self.0.as_ptr(), layout(self.len())) }
+    }
+}
+
+/// A snapshot's reference to a table's entry: the same block, kept alive and unchanged while the
+/// snapshot lasts. Writes to the table's entry copy it first (copy-on-write, `Entry::unshare`), so
+/// a snapshot sees the keyspace as it was when it was taken, without copying it up front.
+///
+/// The shared bit is not atomic: a SnapEntry must stay on the shard thread that owns the table,
+/// which the raw-pointer marker enforces (it is neither Send nor Sync).
+pub struct SnapEntry {
+    entry: std::mem::ManuallyDrop<Entry>,
+    _not_send: std::marker::PhantomData<*const u8>,
+}
+
+impl SnapEntry {
+    pub fn get(&self) -> &Entry {
+        &self.entry
+    }
+}
+
+impl Drop for SnapEntry {
+    fn drop(&mut self) {
+        // SAFETY: entry is never used again; dropping it runs Entry's owner-aware drop.
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.entry) }
+    }
+}
+
+impl Entry {
+    #[inline]
+    fn is_shared(&self) -> bool {
+        self.u32_at(META) & META_SHARED != 0
+    }
+
+    #[inline]
+    fn clear_shared(&mut self) {
+        let m = self.u32_at(META) & !META_SHARED;
+        self.set_u32_at(META, m);
+    }
+
+    /// A second reference to this block for a snapshot (see SnapEntry). A block already shared
+    /// (a second snapshot at once, which the server never starts) gets a private copy instead.
+    pub fn share(&mut self) -> SnapEntry {
+        let entry = if self.is_shared() {
+            self.clone()
+        } else {
+            let m = self.u32_at(META) | META_SHARED;
+            self.set_u32_at(META, m);
+            Entry(self.0)
+        };
+        SnapEntry {
+            entry: std::mem::ManuallyDrop::new(entry),
+            _not_send: std::marker::PhantomData,
+        }
+    }
+
+    /// Before an in-place change: if a snapshot holds this block, move to a private copy and
+    /// leave the block to the snapshot.
+    #[inline]
+    fn unshare(&mut self) {
+        if self.is_shared() {
+            let copy = self.clone();
+            // The block now has one owner left, the snapshot; forget ours without freeing.
+            self.clear_shared();
+            let old = std::mem::replace(self, copy);
+            std::mem::forget(old);
+        }
     }
 }
 
@@ -335,9 +416,10 @@ mod tests {
         for len in [0usize, 3, u32::MAX as usize, (1 << 32) + 3, MAX_LEN] {
             assert_eq!(join_len(len as u32, len_hi(len)), len, "{len}");
         }
-        // The high bits share the flag byte with RAW/NOINT and never touch the LRU clock.
-        let hi = (len_hi(MAX_LEN) << KHI_SHIFT) | (len_hi(MAX_LEN) << VHI_SHIFT);
-        assert_eq!(hi & (META_RAW | META_NOINT), 0);
+        // The high bits share the flag byte with RAW/NOINT/SHARED and never touch the LRU clock.
+        let hi = (len_hi(MAX_KEY_LEN) << KHI_SHIFT) | (len_hi(MAX_LEN) << VHI_SHIFT);
+        assert_eq!(len_hi(MAX_KEY_LEN) & !KHI_MASK, 0);
+        assert_eq!(hi & (META_RAW | META_NOINT | META_SHARED), 0);
         assert_eq!(hi >> LRU_SHIFT, 0);
     }
 
@@ -346,5 +428,52 @@ mod tests {
         let e = Entry::new(b"", b"", None, 0);
         assert_eq!(e.key(), b"");
         assert_eq!(e.value(), b"");
+    }
+
+    #[test]
+    fn snapshot_keeps_the_old_block_across_writes() {
+        let mut e = Entry::new(b"k", b"abc", None, 7);
+        let snap = e.share();
+        // In-place writes copy first: the snapshot still sees the old value and expiry.
+        e.value_mut()[0] = b'X';
+        e.set_expire_at(Some(42));
+        assert_eq!(e.value(), b"Xbc");
+        assert_eq!(snap.get().value(), b"abc");
+        assert_eq!(snap.get().expire_at(), None);
+        assert!(!e.is_shared() && !snap.get().is_shared());
+        drop(snap);
+        assert_eq!(e.value(), b"Xbc");
+    }
+
+    #[test]
+    fn either_owner_may_go_first() {
+        // Table entry dropped first (DEL during a save): the snapshot still reads it.
+        let mut e = Entry::new(b"k", b"v", Some(5), 0);
+        let snap = e.share();
+        let c = e.clone();
+        assert!(!c.is_shared());
+        drop(e);
+        assert_eq!(snap.get().value(), b"v");
+        assert_eq!(snap.get().expire_at(), Some(5));
+        drop(snap);
+        // Snapshot dropped first: the table's entry is private again and unchanged.
+        let mut e = Entry::new(b"k2", b"v2", None, 0);
+        let snap = e.share();
+        e.touch(3);
+        assert!(e.same_data(snap.get()));
+        drop(snap);
+        assert!(!e.is_shared());
+        e.value_mut()[0] = b'w';
+        assert_eq!(e.value(), b"w2");
+    }
+
+    #[test]
+    fn a_second_share_gets_a_copy() {
+        let mut e = Entry::new(b"k", b"v", None, 0);
+        let a = e.share();
+        let b = e.share();
+        drop(e);
+        assert_eq!(a.get().value(), b"v");
+        assert_eq!(b.get().value(), b"v");
     }
 }
