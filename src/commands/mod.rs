@@ -14,6 +14,7 @@ use crate::storage::{Db, Entry};
 
 pub mod bits;
 pub mod keyspace;
+pub mod persistence;
 pub mod server;
 pub mod string;
 
@@ -32,6 +33,7 @@ pub mod flags {
     pub const NO_AUTH: u32 = 1 << 10;
     pub const NO_MULTI: u32 = 1 << 11;
     pub const ALLOW_BUSY: u32 = 1 << 12;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 13;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
@@ -47,6 +49,7 @@ pub mod flags {
         (NO_AUTH, "no_auth"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
     ];
 }
 
@@ -275,6 +278,7 @@ pub fn table() -> &'static [Command] {
         v.extend(bits::commands());
         v.extend(keyspace::commands());
         v.extend(server::commands());
+        v.extend(persistence::commands());
         v
     })
 }

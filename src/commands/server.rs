@@ -19,13 +19,13 @@ use crate::server::conn::{ConnCtx, Effect};
 use crate::util::glob::glob_match;
 use crate::util::num::parse_i64;
 
-type ConnResult = Result<Effect, CmdError>;
+pub(super) type ConnResult = Result<Effect, CmdError>;
 
 /// The version we report (HELLO, INFO): clients check it for features, and we match Redis 7.0.
 pub const REDIS_VERSION: &str = "7.0.15";
 
 #[allow(clippy::too_many_arguments)]
-const fn conn(
+pub(super) const fn conn(
     name: &'static str,
     arity: i32,
     flags: u32,
@@ -293,13 +293,17 @@ fn flushall(_c: &mut ConnCtx, argv: &[&[u8]], _out: &mut Out) -> ConnResult {
 
 fn shutdown(_c: &mut ConnCtx, argv: &[&[u8]], _out: &mut Out) -> ConnResult {
     let (mut nosave, mut save, mut abort, mut other) = (false, false, false, false);
+    let mut force = false;
     for a in &argv[1..] {
         if args::is(a, "NOSAVE") {
             nosave = true;
         } else if args::is(a, "SAVE") {
             save = true;
-        } else if args::is(a, "NOW") || args::is(a, "FORCE") {
+        } else if args::is(a, "NOW") {
             other = true;
+        } else if args::is(a, "FORCE") {
+            other = true;
+            force = true;
         } else if args::is(a, "ABORT") {
             abort = true;
         } else {
@@ -314,8 +318,14 @@ fn shutdown(_c: &mut ConnCtx, argv: &[&[u8]], _out: &mut Out) -> ConnResult {
         return Err(CmdError::new("ERR No shutdown in progress."));
     }
     crate::server::log::warning("User requested shutdown...");
-    // Nothing to save yet: persistence will hook in here.
-    Ok(Effect::Shutdown)
+    let save = if nosave {
+        Some(false)
+    } else if save {
+        Some(true)
+    } else {
+        None
+    };
+    Ok(Effect::Shutdown { save, force })
 }
 
 /// Whether a protected action (enable-debug-command, enable-protected-configs) is allowed for
@@ -944,7 +954,7 @@ fn human_bytes(n: u64) -> String {
 
 /// Resident set size of the process. shoal has no allocator accounting, so INFO's used_memory is
 /// the RSS (/proc/self/statm), like used_memory_rss.
-fn rss_bytes() -> u64 {
+pub fn rss_bytes() -> u64 {
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     let page = if page > 0 { page as u64 } else { 4096 };
     std::fs::read_to_string("/proc/self/statm")
@@ -1117,18 +1127,54 @@ fn info_text(c: &ConnCtx, wanted: &[bool], t: &Totals) -> String {
                 w!("current_cow_size:0");
                 w!("current_cow_size_age:0");
                 w!("current_fork_perc:0.00");
-                w!("current_save_keys_processed:0");
-                w!("current_save_keys_total:0");
-                w!("rdb_changes_since_last_save:{}", t.stat(11));
-                w!("rdb_bgsave_in_progress:0");
-                w!("rdb_last_save_time:{}", server.started_unix_ms / 1000);
-                w!("rdb_last_bgsave_status:ok");
-                w!("rdb_last_bgsave_time_sec:-1");
-                w!("rdb_current_bgsave_time_sec:-1");
-                w!("rdb_saves:0");
+                let ps = &server.persist;
+                let saving = ps.in_progress.load(Ordering::Relaxed);
+                let (processed, total) = if saving {
+                    (
+                        ps.keys_processed.load(Ordering::Relaxed),
+                        ps.keys_total.load(Ordering::Relaxed),
+                    )
+                } else {
+                    (0, 0)
+                };
+                w!("current_save_keys_processed:{processed}");
+                w!("current_save_keys_total:{total}");
+                w!(
+                    "rdb_changes_since_last_save:{}",
+                    t.stat(11)
+                        .saturating_sub(ps.saved_dirty.load(Ordering::Relaxed))
+                );
+                w!("rdb_bgsave_in_progress:{}", u8::from(saving));
+                w!("rdb_last_save_time:{}", ps.lastsave.load(Ordering::Relaxed));
+                w!(
+                    "rdb_last_bgsave_status:{}",
+                    if ps.last_ok.load(Ordering::Relaxed) {
+                        "ok"
+                    } else {
+                        "err"
+                    }
+                );
+                w!(
+                    "rdb_last_bgsave_time_sec:{}",
+                    ps.last_time_sec.load(Ordering::Relaxed)
+                );
+                let current = if saving {
+                    let started = ps.started_ms.load(Ordering::Relaxed);
+                    (crate::storage::now_ms().saturating_sub(started) / 1000) as i64
+                } else {
+                    -1
+                };
+                w!("rdb_current_bgsave_time_sec:{current}");
+                w!("rdb_saves:{}", ps.saves.load(Ordering::Relaxed));
                 w!("rdb_last_cow_size:0");
-                w!("rdb_last_load_keys_expired:0");
-                w!("rdb_last_load_keys_loaded:0");
+                w!(
+                    "rdb_last_load_keys_expired:{}",
+                    ps.load_keys_expired.load(Ordering::Relaxed)
+                );
+                w!(
+                    "rdb_last_load_keys_loaded:{}",
+                    ps.load_keys_loaded.load(Ordering::Relaxed)
+                );
                 w!("aof_enabled:{}", u8::from(cfg.bool("appendonly")));
                 w!("aof_rewrite_in_progress:0");
                 w!("aof_rewrite_scheduled:0");

@@ -2,5 +2,7 @@
 //! payloads, and snapshots taken across shards without fork.
 
 pub mod crc64;
+pub mod load;
 pub mod lzf;
 pub mod rdb;
+pub mod snapshot;

@@ -19,7 +19,14 @@
 
 use futures::channel::{mpsc, oneshot};
 use futures::future::join_all;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::persistence::snapshot::{self, SaveJob, SaveTarget};
+use crate::server::log;
 
 use crate::protocol::{Out, Proto, Reply};
 use crate::runtime::mailbox::MailboxReceiver;
@@ -47,6 +54,38 @@ pub enum CoordMsg {
         op: GlobalOp,
         reply: oneshot::Sender<Vec<Reply>>,
     },
+    /// SAVE, BGSAVE [SCHEDULE]: the reply is the status line, or the error.
+    Save {
+        kind: SaveKind,
+        reply: oneshot::Sender<Result<&'static str, String>>,
+    },
+    /// SHUTDOWN, SIGTERM, SIGINT: save first when asked to (`save`), or by default when save
+    /// points are configured (`save` None); then stop. An error means the server goes on.
+    Shutdown {
+        save: Option<bool>,
+        force: bool,
+        reply: Option<oneshot::Sender<Result<(), String>>>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaveKind {
+    /// SAVE: answer once the file is written.
+    Save,
+    Bgsave,
+    /// BGSAVE SCHEDULE: run after the save in progress, if any.
+    BgsaveSchedule,
+}
+
+/// The coordinator's view of saves: at most one at a time, as Redis's one child.
+#[derive(Default)]
+struct Saves {
+    /// Id of the save in progress and its cancel flag.
+    running: Option<(u64, Arc<AtomicBool>)>,
+    next_id: u64,
+    scheduled: bool,
+    /// Who waits for the save in progress to finish (SAVE, shutdown).
+    waiters: Vec<oneshot::Sender<Result<(), String>>>,
 }
 
 /// The holds of one operation; dropping it releases the shards.
@@ -92,8 +131,73 @@ impl Held {
 
 pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>) {
     let all: Vec<usize> = (0..server.nshards).collect();
+    let saves = Rc::new(RefCell::new(Saves::default()));
+    glommio::spawn_local(save_points_task(server.clone(), saves.clone())).detach();
     while let Some(msg) = rx.recv().await {
         match msg {
+            CoordMsg::Save { kind, reply } => {
+                let busy = saves.borrow().running.is_some();
+                let r = match (kind, busy) {
+                    (SaveKind::BgsaveSchedule, true) => {
+                        saves.borrow_mut().scheduled = true;
+                        Ok("Background saving scheduled")
+                    }
+                    (_, true) => Err("ERR Background save already in progress".to_string()),
+                    (SaveKind::Save, false) => {
+                        let (tx, rx) = oneshot::channel();
+                        start_save(&server, &saves, Some(tx));
+                        glommio::spawn_local(async move {
+                            let r = match rx.await {
+                                Ok(Ok(())) => Ok("OK"),
+                                // Redis answers a failed SAVE with a bare "-ERR".
+                                _ => Err("ERR".to_string()),
+                            };
+                            let _ = reply.send(r);
+                        })
+                        .detach();
+                        continue;
+                    }
+                    (_, false) => {
+                        start_save(&server, &saves, None);
+                        Ok("Background saving started")
+                    }
+                };
+                let _ = reply.send(r);
+            }
+            CoordMsg::Shutdown { save, force, reply } => {
+                let save = save.unwrap_or_else(|| {
+                    !snapshot::save_points(server.config().get("save")).is_empty()
+                });
+                if !save {
+                    server.begin_shutdown();
+                    if let Some(r) = reply {
+                        let _ = r.send(Ok(()));
+                    }
+                    continue;
+                }
+                // A save in progress holds an older view: stop it and save what is there now.
+                cancel_save(&saves);
+                log::notice("Saving the final RDB snapshot before exiting.");
+                let (tx, rx) = oneshot::channel();
+                start_save(&server, &saves, Some(tx));
+                let server = server.clone();
+                glommio::spawn_local(async move {
+                    let r = rx.await.unwrap_or_else(|_| Err("save abandoned".into()));
+                    if r.is_ok() || force {
+                        server.begin_shutdown();
+                        if let Some(reply) = reply {
+                            let _ = reply.send(Ok(()));
+                        }
+                    } else {
+                        log::warning("Error trying to save the DB, can't exit.");
+                        if let Some(reply) = reply {
+                            let _ = reply
+                                .send(Err("ERR Errors trying to SHUTDOWN. Check logs.".into()));
+                        }
+                    }
+                })
+                .detach();
+            }
             CoordMsg::Global { op, reply } => {
                 let Some(held) = Held::request(&server, &all) else {
                     continue;
@@ -260,4 +364,148 @@ fn run_multi_key(
         });
     }
     out.buf
+}
+
+/// Starts a save: writer thread, barrier on every shard, then the shards serialise in the
+/// background. `waiter` hears the outcome.
+fn start_save(
+    server: &Arc<Server>,
+    saves: &Rc<RefCell<Saves>>,
+    waiter: Option<oneshot::Sender<Result<(), String>>>,
+) {
+    let (target, rss) = {
+        let c = server.config();
+        (
+            SaveTarget {
+                dir: c.get("dir").into(),
+                dbfilename: c.get("dbfilename").to_string(),
+                compress: c.bool("rdbcompression"),
+                checksum: c.bool("rdbchecksum"),
+            },
+            crate::commands::server::rss_bytes(),
+        )
+    };
+    let stats = server.persist.clone();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let id = {
+        let mut s = saves.borrow_mut();
+        s.next_id += 1;
+        s.running = Some((s.next_id, cancel.clone()));
+        s.waiters.extend(waiter);
+        s.next_id
+    };
+    let started = Instant::now();
+    let now = crate::storage::now_ms();
+    stats.in_progress.store(true, Ordering::Relaxed);
+    stats.started_ms.store(now, Ordering::Relaxed);
+    stats.last_try_ms.store(now, Ordering::Relaxed);
+    stats.keys_processed.store(0, Ordering::Relaxed);
+    stats.keys_total.store(0, Ordering::Relaxed);
+    log::notice("Background saving started");
+    let compress = target.compress;
+    let (tx, done) = snapshot::start_writer(target, server.nshards, cancel.clone(), rss);
+    let job = SaveJob {
+        tx,
+        cancel: cancel.clone(),
+        compress,
+        stats: stats.clone(),
+    };
+    let all: Vec<usize> = (0..server.nshards).collect();
+    let barrier = Held::request(server, &all).map(|held| {
+        let parts: Vec<_> = all
+            .iter()
+            .map(|&s| {
+                let job = job.clone();
+                held.on(s, move |sh: &mut Shard| {
+                    snapshot::begin_on_shard(sh, now, job)
+                })
+            })
+            .collect();
+        (held, parts)
+    });
+    drop(job);
+    let saves = saves.clone();
+    let server = server.clone();
+    glommio::spawn_local(async move {
+        let mut dirty = 0;
+        let mut barrier_ok = false;
+        if let Some((held, parts)) = barrier {
+            let parts = join_all(parts).await;
+            drop(held);
+            barrier_ok = parts.iter().all(|p| p.is_ok());
+            let mut keys = 0;
+            for (d, k) in parts.into_iter().flatten() {
+                dirty += d;
+                keys += k;
+            }
+            stats.keys_total.store(keys, Ordering::Relaxed);
+        }
+        if !barrier_ok {
+            cancel.store(true, Ordering::Relaxed);
+        }
+        let r = done
+            .await
+            .unwrap_or_else(|_| Err("the RDB writer thread stopped".into()));
+        let mut s = saves.borrow_mut();
+        if cancel.load(Ordering::Relaxed) && s.running.as_ref().map(|r| r.0) != Some(id) {
+            // Superseded (shutdown): the newer save owns the state and its waiters.
+            return;
+        }
+        snapshot::finish(&stats, started, dirty, &r);
+        s.running = None;
+        for w in s.waiters.drain(..) {
+            let _ = w.send(r.clone().map(|_| ()));
+        }
+        if std::mem::take(&mut s.scheduled) {
+            drop(s);
+            start_save(&server, &saves, None);
+        }
+    })
+    .detach();
+}
+
+/// Stops the save in progress, if any; its waiters hear that it was aborted.
+fn cancel_save(saves: &Rc<RefCell<Saves>>) {
+    let mut s = saves.borrow_mut();
+    if let Some((_, cancel)) = s.running.take() {
+        cancel.store(true, Ordering::Relaxed);
+        log::notice("Killing the background save in progress");
+        for w in s.waiters.drain(..) {
+            let _ = w.send(Err("save aborted".into()));
+        }
+    }
+}
+
+/// Fires save points (`save <seconds> <changes>`), as Redis's serverCron: a save starts when
+/// at least `changes` writes happened and `seconds` passed since the last save. After a failed
+/// save, the next try waits 5 seconds (CONFIG_BGSAVE_RETRY_DELAY).
+async fn save_points_task(server: Arc<Server>, saves: Rc<RefCell<Saves>>) {
+    loop {
+        glommio::timer::sleep(Duration::from_millis(100)).await;
+        if server.is_shutting_down() {
+            return;
+        }
+        if saves.borrow().running.is_some() {
+            continue;
+        }
+        let points = snapshot::save_points(server.config().get("save"));
+        if points.is_empty() {
+            continue;
+        }
+        let st = &server.persist;
+        let changes = st.changes_since_save();
+        let now = crate::storage::now_ms();
+        let since_save = (now / 1000).saturating_sub(st.lastsave.load(Ordering::Relaxed));
+        let retry_ok = st.last_ok.load(Ordering::Relaxed)
+            || now.saturating_sub(st.last_try_ms.load(Ordering::Relaxed)) > 5000;
+        if let Some((secs, ch)) = points
+            .iter()
+            .find(|(secs, ch)| changes >= *ch && since_save > *secs)
+        {
+            if retry_ok {
+                log::notice(&format!("{ch} changes in {secs} seconds. Saving..."));
+                start_save(&server, &saves, None);
+            }
+        }
+    }
 }

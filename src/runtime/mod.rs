@@ -54,6 +54,8 @@ pub struct Server {
     query_buffer_limit: AtomicU64,
     shutdown: AtomicBool,
     shutdown_bells: Vec<AtomicWaker>,
+    /// Save state and counters (INFO persistence, LASTSAVE, save points).
+    pub persist: Arc<crate::persistence::snapshot::PersistStats>,
 }
 
 impl Server {
@@ -207,6 +209,17 @@ pub fn run(config: Config) -> i32 {
     raise_memlock();
     raise_nofile(config.int("maxclients").max(1) as u64);
 
+    // The dataset is loaded before any shard starts: no client sees a partial one.
+    let rdb_path = std::path::Path::new(config.get("dir")).join(config.get("dbfilename"));
+    let loaded =
+        match crate::persistence::load::load_file(&rdb_path, nshards, config.bool("rdbchecksum")) {
+            Ok(l) => l,
+            Err(e) => {
+                log::warning(&format!("Fatal error loading the DB: {e}. Exiting."));
+                return 1;
+            }
+        };
+
     let mut receivers = Vec::new();
     let mut mailboxes = Vec::new();
     for _ in 0..nshards {
@@ -232,8 +245,22 @@ pub fn run(config: Config) -> i32 {
         query_buffer_limit: AtomicU64::new(0),
         shutdown: AtomicBool::new(false),
         shutdown_bells: (0..nshards).map(|_| AtomicWaker::new()).collect(),
+        persist: Arc::new(crate::persistence::snapshot::PersistStats::new(
+            nshards,
+            crate::storage::now_ms(),
+        )),
     });
     server.refresh_config();
+    server
+        .persist
+        .load_keys_loaded
+        .store(loaded.keys_loaded, Ordering::Relaxed);
+    server
+        .persist
+        .load_keys_expired
+        .store(loaded.keys_expired, Ordering::Relaxed);
+    let preloaded: Vec<Option<Vec<crate::storage::Db>>> =
+        loaded.shards.into_iter().map(Some).collect();
 
     // glommio has no signal handling: a thread turns SIGINT/SIGTERM into a shutdown.
     {
@@ -244,14 +271,23 @@ pub fn run(config: Config) -> i32 {
         ]) {
             Ok(mut signals) => {
                 std::thread::spawn(move || {
-                    if let Some(sig) = signals.forever().next() {
+                    for sig in signals.forever() {
                         let name = if sig == signal_hook::consts::SIGINT {
                             "SIGINT"
                         } else {
                             "SIGTERM"
                         };
                         log::notice(&format!("Received {name} scheduling shutdown..."));
-                        server.begin_shutdown();
+                        // The coordinator saves first when save points are configured; if that
+                        // fails the server goes on, and another signal tries again.
+                        let msg = CoordMsg::Shutdown {
+                            save: None,
+                            force: false,
+                            reply: None,
+                        };
+                        if server.coordinator.send(msg).is_err() {
+                            server.begin_shutdown();
+                        }
                     }
                 });
             }
@@ -259,7 +295,7 @@ pub fn run(config: Config) -> i32 {
         }
     }
 
-    let shared = Arc::new(Mutex::new((receivers, Some(coord_rx), 0usize)));
+    let shared = Arc::new(Mutex::new((receivers, Some(coord_rx), 0usize, preloaded)));
     let placement = if nshards <= std::thread::available_parallelism().map_or(1, |n| n.get()) {
         PoolPlacement::MaxSpread(nshards, None)
     } else {
@@ -273,16 +309,17 @@ pub fn run(config: Config) -> i32 {
             let server = server.clone();
             let shared = shared.clone();
             move || async move {
-                let (index, rx, coord) = {
+                let (index, rx, coord, dbs) = {
                     let mut g = shared.lock().unwrap_or_else(|e| e.into_inner());
                     let index = g.2;
                     g.2 += 1;
                     let rx = g.0[index].take();
                     let coord = if index == 0 { g.1.take() } else { None };
-                    (index, rx, coord)
+                    let dbs = g.3.get_mut(index).and_then(|d| d.take());
+                    (index, rx, coord, dbs)
                 };
                 if let Some(rx) = rx {
-                    shard_main(index, server, rx, coord, bind).await;
+                    shard_main(index, server, rx, coord, bind, dbs).await;
                 }
             }
         });
@@ -319,9 +356,14 @@ async fn shard_main(
     rx: MailboxReceiver<ShardMsg>,
     coord: Option<MailboxReceiver<CoordMsg>>,
     bind: Vec<String>,
+    dbs: Option<Vec<crate::storage::Db>>,
 ) {
+    let mut shard = Shard::new(index, server.nshards);
+    if let Some(dbs) = dbs {
+        shard.dbs = dbs;
+    }
     let local = Rc::new(Local {
-        shard: RefCell::new(Shard::new(index, server.nshards)),
+        shard: RefCell::new(shard),
         gate: HoldGate::default(),
         server: server.clone(),
     });

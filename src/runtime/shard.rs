@@ -370,6 +370,9 @@ pub async fn cron_task(local: Rc<Local>, stop: Rc<Cell<bool>>) {
         let start = Instant::now();
         let mut shard = local.shard.borrow_mut();
         shard.lru_clock = lru_clock_now();
+        if let Some(d) = local.server.persist.shard_dirty.get(shard.index) {
+            d.store(shard.dirty, std::sync::atomic::Ordering::Relaxed);
+        }
         let stats = shard.stats.clone();
         shard.rates.sample(&stats);
         let now = now_ms();

@@ -48,8 +48,14 @@ pub enum Effect {
         op: GlobalOp,
         merge: MergeFn,
     },
-    /// Stop the server (SHUTDOWN).
-    Shutdown,
+    /// Stop the server (SHUTDOWN), saving first when `save` says so (None: when save points are
+    /// configured). A failed save answers the error and the server goes on, unless `force`.
+    Shutdown {
+        save: Option<bool>,
+        force: bool,
+    },
+    /// SAVE / BGSAVE [SCHEDULE], run by the coordinator; the reply is a status line or an error.
+    Save(crate::runtime::coordinator::SaveKind),
 }
 
 impl Effect {
@@ -416,9 +422,42 @@ async fn run_commands(
                             out.error(&e.0);
                         }
                     }
-                    Effect::Shutdown => {
-                        server.begin_shutdown();
-                        close = true;
+                    Effect::Shutdown { save, force } => {
+                        let (tx, rx) = oneshot::channel();
+                        let msg = CoordMsg::Shutdown {
+                            save,
+                            force,
+                            reply: Some(tx),
+                        };
+                        if server.coordinator.send(msg).is_err() {
+                            server.begin_shutdown();
+                            return true;
+                        }
+                        match rx.await {
+                            Ok(Err(e)) => {
+                                local.shard.borrow_mut().record_error(&e);
+                                out.error(&e);
+                            }
+                            _ => close = true,
+                        }
+                    }
+                    Effect::Save(kind) => {
+                        let (tx, rx) = oneshot::channel();
+                        if server
+                            .coordinator
+                            .send(CoordMsg::Save { kind, reply: tx })
+                            .is_err()
+                        {
+                            return true;
+                        }
+                        match rx.await {
+                            Ok(Ok(status)) => out.simple(status),
+                            Ok(Err(e)) => {
+                                local.shard.borrow_mut().record_error(&e);
+                                out.error(&e);
+                            }
+                            Err(_) => return true,
+                        }
                     }
                 }
                 out.proto = ctx.proto;

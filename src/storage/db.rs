@@ -99,6 +99,10 @@ impl Db {
         self.table.iter()
     }
 
+    pub fn for_each_mut(&mut self, f: impl FnMut(&mut Entry)) {
+        self.table.for_each_mut(f)
+    }
+
     pub fn table(&self) -> &Table {
         &self.table
     }

@@ -130,7 +130,10 @@ impl Entry {
 
     #[inline]
     fn klen(&self) -> usize {
-        join_len(self.u32_at(KLEN), (self.u32_at(META) >> KHI_SHIFT) & KHI_MASK)
+        join_len(
+            self.u32_at(KLEN),
+            (self.u32_at(META) >> KHI_SHIFT) & KHI_MASK,
+        )
     }
 
     #[inline]

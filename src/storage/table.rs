@@ -225,6 +225,15 @@ impl Table {
         self.segs.iter().flat_map(|s| s.map.iter())
     }
 
+    /// Every entry, mutably (taking a snapshot's references marks each entry).
+    pub fn for_each_mut(&mut self, mut f: impl FnMut(&mut Entry)) {
+        for s in &mut self.segs {
+            for e in s.map.iter_mut() {
+                f(e);
+            }
+        }
+    }
+
     pub fn segment_count(&self) -> usize {
         self.segs.len()
     }
