@@ -377,6 +377,7 @@ pub fn finish(
     started: Instant,
     dirty_at_barrier: u64,
     r: &Result<u64, String>,
+    background: bool,
 ) {
     let secs = started.elapsed().as_secs() as i64;
     stats.last_time_sec.store(secs, Ordering::Relaxed);
@@ -384,6 +385,9 @@ pub fn finish(
     match r {
         Ok(_) => {
             log::notice("DB saved on disk");
+            if background {
+                log::notice("Background saving terminated with success");
+            }
             stats.last_ok.store(true, Ordering::Relaxed);
             stats
                 .lastsave
@@ -393,6 +397,9 @@ pub fn finish(
         }
         Err(e) => {
             log::warning(e);
+            if background {
+                log::warning("Background saving error");
+            }
             stats.last_ok.store(false, Ordering::Relaxed);
         }
     }

@@ -145,7 +145,7 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
                     (_, true) => Err("ERR Background save already in progress".to_string()),
                     (SaveKind::Save, false) => {
                         let (tx, rx) = oneshot::channel();
-                        start_save(&server, &saves, Some(tx));
+                        start_save(&server, &saves, Some(tx), false);
                         glommio::spawn_local(async move {
                             let r = match rx.await {
                                 Ok(Ok(())) => Ok("OK"),
@@ -158,7 +158,7 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
                         continue;
                     }
                     (_, false) => {
-                        start_save(&server, &saves, None);
+                        start_save(&server, &saves, None, true);
                         Ok("Background saving started")
                     }
                 };
@@ -179,7 +179,7 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
                 cancel_save(&saves);
                 log::notice("Saving the final RDB snapshot before exiting.");
                 let (tx, rx) = oneshot::channel();
-                start_save(&server, &saves, Some(tx));
+                start_save(&server, &saves, Some(tx), false);
                 let server = server.clone();
                 glommio::spawn_local(async move {
                     let r = rx.await.unwrap_or_else(|_| Err("save abandoned".into()));
@@ -372,6 +372,7 @@ fn start_save(
     server: &Arc<Server>,
     saves: &Rc<RefCell<Saves>>,
     waiter: Option<oneshot::Sender<Result<(), String>>>,
+    background: bool,
 ) {
     let (target, rss) = {
         let c = server.config();
@@ -401,7 +402,9 @@ fn start_save(
     stats.last_try_ms.store(now, Ordering::Relaxed);
     stats.keys_processed.store(0, Ordering::Relaxed);
     stats.keys_total.store(0, Ordering::Relaxed);
-    log::notice("Background saving started");
+    if background {
+        log::notice("Background saving started");
+    }
     let compress = target.compress;
     let (tx, done) = snapshot::start_writer(target, server.nshards, cancel.clone(), rss);
     let job = SaveJob {
@@ -451,14 +454,14 @@ fn start_save(
             // Superseded (shutdown): the newer save owns the state and its waiters.
             return;
         }
-        snapshot::finish(&stats, started, dirty, &r);
+        snapshot::finish(&stats, started, dirty, &r, background);
         s.running = None;
         for w in s.waiters.drain(..) {
             let _ = w.send(r.clone().map(|_| ()));
         }
         if std::mem::take(&mut s.scheduled) {
             drop(s);
-            start_save(&server, &saves, None);
+            start_save(&server, &saves, None, true);
         }
     })
     .detach();
@@ -504,7 +507,7 @@ async fn save_points_task(server: Arc<Server>, saves: Rc<RefCell<Saves>>) {
         {
             if retry_ok {
                 log::notice(&format!("{ch} changes in {secs} seconds. Saving..."));
-                start_save(&server, &saves, None);
+                start_save(&server, &saves, None, true);
             }
         }
     }

@@ -87,6 +87,7 @@ pub const PARAMS: &[Param] = &[
     p("appendfilename", "appendonly.aof", Kind::Str, true),
     p("rdbcompression", "yes", Kind::Bool, false),
     p("rdbchecksum", "yes", Kind::Bool, false),
+    p("stop-writes-on-bgsave-error", "yes", Kind::Bool, false),
     p("requirepass", "", Kind::Str, false),
     p("maxmemory", "0", Kind::Memory, false),
     p(

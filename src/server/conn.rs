@@ -325,6 +325,15 @@ async fn run_commands(
             out.error(msg);
             continue;
         }
+        if !server.persist.last_ok.load(std::sync::atomic::Ordering::Relaxed)
+            && (cmd.flags & commands::flags::WRITE != 0 || cmd.name == "ping")
+            && writes_refused(&server)
+        {
+            flush(&mut fan, ctx, out).await;
+            local.shard.borrow_mut().record_rejected(Some(idx), MISCONF);
+            out.error(MISCONF);
+            continue;
+        }
         ctx.info.borrow_mut().last_cmd = idx;
         match cmd.run {
             Run::Data(_, route) => {
@@ -474,6 +483,16 @@ async fn run_commands(
     }
     flush(&mut fan, ctx, out).await;
     false
+}
+
+const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/// After a failed save, Redis refuses writes (and PING, so monitoring notices) while save points
+/// are configured and stop-writes-on-bgsave-error is on, until a save succeeds.
+#[cold]
+fn writes_refused(server: &crate::runtime::Server) -> bool {
+    let c = server.config();
+    c.bool("stop-writes-on-bgsave-error") && !c.get("save").is_empty()
 }
 
 /// Sends the segment's batches to their shards together and writes every reply in command order.
