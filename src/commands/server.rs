@@ -273,7 +273,7 @@ fn flushall(_c: &mut ConnCtx, argv: &[&[u8]], _out: &mut Out) -> ConnResult {
         2 if args::is(argv[1], "ASYNC") || args::is(argv[1], "SYNC") => {}
         _ => return Err(err::SYNTAX),
     }
-    Ok(Effect::global(
+    let mut effect = Effect::global(
         |sh| {
             let mut removed = 0u64;
             for d in sh.dbs.iter_mut() {
@@ -288,7 +288,11 @@ fn flushall(_c: &mut ConnCtx, argv: &[&[u8]], _out: &mut Out) -> ConnResult {
             out.ok();
             Ok(())
         },
-    ))
+    );
+    if let Effect::Global { then_reset_rdb, .. } = &mut effect {
+        *then_reset_rdb = true;
+    }
+    Ok(effect)
 }
 
 fn shutdown(_c: &mut ConnCtx, argv: &[&[u8]], _out: &mut Out) -> ConnResult {

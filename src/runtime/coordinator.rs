@@ -75,6 +75,9 @@ pub enum SaveKind {
     Bgsave,
     /// BGSAVE SCHEDULE: run after the save in progress, if any.
     BgsaveSchedule,
+    /// After FLUSHALL: stop the save in progress (its view is obsolete) and, when save points
+    /// are configured, save the empty dataset; answers once done, whatever the outcome.
+    AfterFlush,
 }
 
 /// The coordinator's view of saves: at most one at a time, as Redis's one child.
@@ -136,6 +139,21 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
     while let Some(msg) = rx.recv().await {
         match msg {
             CoordMsg::Save { kind, reply } => {
+                if kind == SaveKind::AfterFlush {
+                    cancel_save(&server, &saves);
+                    if snapshot::save_points(server.config().get("save")).is_empty() {
+                        let _ = reply.send(Ok("OK"));
+                        continue;
+                    }
+                    let (tx, rx) = oneshot::channel();
+                    start_save(&server, &saves, Some(tx), false);
+                    glommio::spawn_local(async move {
+                        let _ = rx.await;
+                        let _ = reply.send(Ok("OK"));
+                    })
+                    .detach();
+                    continue;
+                }
                 let busy = saves.borrow().running.is_some();
                 let r = match (kind, busy) {
                     (SaveKind::BgsaveSchedule, true) => {
@@ -176,7 +194,7 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
                     continue;
                 }
                 // A save in progress holds an older view: stop it and save what is there now.
-                cancel_save(&saves);
+                cancel_save(&server, &saves);
                 log::notice("Saving the final RDB snapshot before exiting.");
                 let (tx, rx) = oneshot::channel();
                 start_save(&server, &saves, Some(tx), false);
@@ -468,10 +486,11 @@ fn start_save(
 }
 
 /// Stops the save in progress, if any; its waiters hear that it was aborted.
-fn cancel_save(saves: &Rc<RefCell<Saves>>) {
+fn cancel_save(server: &Server, saves: &Rc<RefCell<Saves>>) {
     let mut s = saves.borrow_mut();
     if let Some((_, cancel)) = s.running.take() {
         cancel.store(true, Ordering::Relaxed);
+        server.persist.in_progress.store(false, Ordering::Relaxed);
         log::notice("Killing the background save in progress");
         for w in s.waiters.drain(..) {
             let _ = w.send(Err("save aborted".into()));

@@ -47,6 +47,9 @@ pub enum Effect {
     Global {
         op: GlobalOp,
         merge: MergeFn,
+        /// FLUSHALL: then stop a save in progress and, with save points, save the now empty
+        /// dataset, as Redis does (else a restart would bring the flushed keys back).
+        then_reset_rdb: bool,
     },
     /// Stop the server (SHUTDOWN), saving first when `save` says so (None: when save points are
     /// configured). A failed save answers the error and the server goes on, unless `force`.
@@ -66,6 +69,7 @@ impl Effect {
         Effect::Global {
             op: std::sync::Arc::new(op),
             merge: Box::new(merge),
+            then_reset_rdb: false,
         }
     }
 }
@@ -416,7 +420,11 @@ async fn run_commands(
                         // Later commands of the pipeline run after the sleep (expiry included).
                         now = now_ms();
                     }
-                    Effect::Global { op, merge } => {
+                    Effect::Global {
+                        op,
+                        merge,
+                        then_reset_rdb,
+                    } => {
                         let (tx, rx) = oneshot::channel();
                         if server
                             .coordinator
@@ -429,6 +437,16 @@ async fn run_commands(
                         if let Err(e) = merge(ctx, replies, out) {
                             local.shard.borrow_mut().record_error(&e.0);
                             out.error(&e.0);
+                        }
+                        if then_reset_rdb {
+                            let (tx, rx) = oneshot::channel();
+                            let msg = CoordMsg::Save {
+                                kind: crate::runtime::coordinator::SaveKind::AfterFlush,
+                                reply: tx,
+                            };
+                            if server.coordinator.send(msg).is_ok() {
+                                let _ = rx.await;
+                            }
                         }
                     }
                     Effect::Shutdown { save, force } => {
