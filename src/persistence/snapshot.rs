@@ -132,13 +132,16 @@ pub fn start_writer(
 ) -> (Sender<SaveMsg>, oneshot::Receiver<Result<u64, String>>) {
     let (tx, rx) = crossbeam_channel::bounded(IN_FLIGHT);
     let (done_tx, done_rx) = oneshot::channel();
+    WRITERS.fetch_add(1, Ordering::SeqCst);
     let spawned = std::thread::Builder::new()
         .name("shoal-rdb".into())
         .spawn(move || {
             let r = write_file(&target, nshards, &rx, &cancel, rss);
+            WRITERS.fetch_sub(1, Ordering::SeqCst);
             let _ = done_tx.send(r);
         });
     if let Err(e) = spawned {
+        WRITERS.fetch_sub(1, Ordering::SeqCst);
         // The sender was moved into the closure and dropped with it; report through a fresh pair.
         let (tx, _) = crossbeam_channel::bounded(1);
         let (done_tx, done_rx) = oneshot::channel();
@@ -205,6 +208,18 @@ fn write_file(
 }
 
 static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Writer threads still running: the process waits for them before exiting, so an abandoned
+/// save removes its temp file rather than leaving it behind.
+static WRITERS: AtomicU64 = AtomicU64::new(0);
+
+/// Waits (up to `limit`) for writer threads to finish.
+pub fn wait_for_writers(limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while WRITERS.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
 
 fn file_name(p: &Path) -> String {
     p.file_name()

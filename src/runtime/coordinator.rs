@@ -187,6 +187,7 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
                     !snapshot::save_points(server.config().get("save")).is_empty()
                 });
                 if !save {
+                    cancel_save(&server, &saves);
                     server.begin_shutdown();
                     if let Some(r) = reply {
                         let _ = r.send(Ok(()));

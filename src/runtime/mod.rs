@@ -346,6 +346,7 @@ pub fn run(config: Config) -> i32 {
             code = 1;
         }
     }
+    crate::persistence::snapshot::wait_for_writers(Duration::from_secs(2));
     log::notice("Redis is now ready to exit, bye bye...");
     code
 }
