@@ -376,11 +376,27 @@ fn debug(c: &mut ConnCtx, argv: &[&[u8]], out: &mut Out) -> ConnResult {
             out,
             "DEBUG",
             &[
+                "RELOAD [NOSAVE]",
+                "    Save the RDB on disk and reload it back to memory. With NOSAVE, load the",
+                "    file on disk without saving first.",
                 "SLEEP <seconds>",
                 "    Stop the server for <seconds>. Decimals allowed.",
             ],
         );
         return Ok(Effect::Done);
+    }
+    if args::is(sub, "RELOAD") {
+        let mut save = true;
+        for a in &argv[2..] {
+            if args::is(a, "NOSAVE") {
+                save = false;
+            } else if !args::is(a, "NOFLUSH") && !args::is(a, "MERGE") {
+                return Err(CmdError::new("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."));
+            } else {
+                return Err(CmdError::new("ERR DEBUG RELOAD MERGE and NOFLUSH are not supported by shoal"));
+            }
+        }
+        return Ok(Effect::Save(crate::runtime::coordinator::SaveKind::Reload { save }));
     }
     if args::is(sub, "SLEEP") && argv.len() == 3 {
         // Redis parses with strtod and ignores what does not parse ("x" sleeps 0 s).

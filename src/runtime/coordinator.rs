@@ -78,6 +78,8 @@ pub enum SaveKind {
     /// After FLUSHALL: stop the save in progress (its view is obsolete) and, when save points
     /// are configured, save the empty dataset; answers once done, whatever the outcome.
     AfterFlush,
+    /// DEBUG RELOAD: save (unless `save` is false), then replace the dataset with the file's.
+    Reload { save: bool },
 }
 
 /// The coordinator's view of saves: at most one at a time, as Redis's one child.
@@ -152,6 +154,18 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
                         let _ = reply.send(Ok("OK"));
                     })
                     .detach();
+                    continue;
+                }
+                if let SaveKind::Reload { save } = kind {
+                    let saved = if save {
+                        cancel_save(&server, &saves);
+                        let (tx, rx) = oneshot::channel();
+                        start_save(&server, &saves, Some(tx), false);
+                        Some(rx)
+                    } else {
+                        None
+                    };
+                    glommio::spawn_local(reload(server.clone(), saved, reply)).detach();
                     continue;
                 }
                 let busy = saves.borrow().running.is_some();
@@ -531,4 +545,66 @@ async fn save_points_task(server: Arc<Server>, saves: Rc<RefCell<Saves>>) {
             }
         }
     }
+}
+
+/// DEBUG RELOAD: after the save (if any), reads the file on a thread, then swaps every shard's
+/// databases for the loaded ones while all shards are held.
+async fn reload(
+    server: Arc<Server>,
+    saved: Option<oneshot::Receiver<Result<(), String>>>,
+    reply: oneshot::Sender<Result<&'static str, String>>,
+) {
+    if let Some(rx) = saved {
+        if !matches!(rx.await, Ok(Ok(()))) {
+            let _ = reply.send(Err("ERR Error trying to save the RDB dump".into()));
+            return;
+        }
+    }
+    let (path, verify) = {
+        let c = server.config();
+        (
+            std::path::Path::new(c.get("dir")).join(c.get("dbfilename")),
+            c.bool("rdbchecksum"),
+        )
+    };
+    let nshards = server.nshards;
+    let (tx, rx) = oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("shoal-load".into())
+        .spawn(move || {
+            let _ = tx.send(crate::persistence::load::load_file(&path, nshards, verify));
+        });
+    let loaded = match spawned {
+        Ok(_) => rx.await.unwrap_or_else(|_| Err("the loader thread stopped".into())),
+        Err(e) => Err(e.to_string()),
+    };
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(e) => {
+            log::warning(&format!("DEBUG RELOAD: {e}"));
+            let _ = reply.send(Err(
+                "ERR Error trying to load the RDB dump, check server logs.".into(),
+            ));
+            return;
+        }
+    };
+    let all: Vec<usize> = (0..nshards).collect();
+    let Some(held) = Held::request(&server, &all) else {
+        let _ = reply.send(Err("ERR server is shutting down".into()));
+        return;
+    };
+    let steps: Vec<_> = loaded
+        .shards
+        .into_iter()
+        .enumerate()
+        .map(|(s, dbs)| {
+            held.on(s, move |sh: &mut Shard| {
+                sh.dbs = dbs;
+            })
+        })
+        .collect();
+    join_all(steps).await;
+    drop(held);
+    log::warning("DB reloaded by DEBUG RELOAD");
+    let _ = reply.send(Ok("OK"));
 }
