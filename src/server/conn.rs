@@ -329,7 +329,10 @@ async fn run_commands(
             out.error(msg);
             continue;
         }
-        if !server.persist.last_ok.load(std::sync::atomic::Ordering::Relaxed)
+        if !server
+            .persist
+            .last_ok
+            .load(std::sync::atomic::Ordering::Relaxed)
             && (cmd.flags & commands::flags::WRITE != 0 || cmd.name == "ping")
             && writes_refused(&server)
         {
