@@ -13,6 +13,7 @@ use crate::server::conn::ConnCtx;
 use crate::storage::{Db, Entry};
 
 pub mod bits;
+pub mod dump;
 pub mod keyspace;
 pub mod persistence;
 pub mod server;
@@ -277,6 +278,7 @@ pub fn table() -> &'static [Command] {
         v.extend(string::commands());
         v.extend(bits::commands());
         v.extend(keyspace::commands());
+        v.extend(dump::commands());
         v.extend(server::commands());
         v.extend(persistence::commands());
         v
