@@ -353,8 +353,9 @@ fn expiry_in_seconds_and_milliseconds() {
     );
 }
 
-#[test]
-fn skips_opcodes_it_does_not_use() {
+/// A file using every opcode: AUX, RESIZEDB, MODULE_AUX, FUNCTION2, SLOT_INFO, SELECTDB, IDLE,
+/// FREQ.
+fn opcode_file() -> Vec<u8> {
     let mut b = Vec::new();
     b.push(opcode::AUX);
     b.extend_from_slice(b"\x03foo\xc0\x05"); // an integer-encoded AUX value
@@ -385,7 +386,12 @@ fn skips_opcodes_it_does_not_use() {
     b.push(77);
     b.extend_from_slice(b"\x00\x01f\x01v");
     b.extend_from_slice(b"\x00\x01n\x01v");
-    let f = file_v(12, &b);
+    file_v(12, &b)
+}
+
+#[test]
+fn skips_opcodes_it_does_not_use() {
+    let f = opcode_file();
     let (keys, l) = load_all(&f, true).unwrap();
     assert_eq!(l.aux(), &[(b"foo".to_vec(), b"5".to_vec())]);
     assert_eq!(l.skipped_functions(), 1);
@@ -485,12 +491,14 @@ fn checksums() {
 
 #[test]
 fn truncated_anywhere_is_an_error() {
-    let f = sample_file();
-    for cut in 0..f.len() {
-        let e = load_all(&f[..cut], true).err();
-        let e = e.unwrap_or_else(|| panic!("a file cut at {cut} loaded"));
-        assert_eq!(e.msg, "unexpected end of file", "cut at {cut}");
-        assert_eq!(e.offset, cut as u64, "cut at {cut}");
+    for f in [sample_file(), opcode_file()] {
+        assert!(load_all(&f, true).is_ok());
+        for cut in 0..f.len() {
+            let e = load_all(&f[..cut], true).err();
+            let e = e.unwrap_or_else(|| panic!("a file cut at {cut} loaded"));
+            assert_eq!(e.msg, "unexpected end of file", "cut at {cut}");
+            assert_eq!(e.offset, cut as u64, "cut at {cut}");
+        }
     }
 }
 
@@ -540,8 +548,8 @@ proptest! {
 
     #[test]
     fn flipped_bytes_never_panic(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6),
-                                 verify in any::<bool>()) {
-        let mut f = sample_file();
+                                 verify in any::<bool>(), which in any::<bool>()) {
+        let mut f = if which { sample_file() } else { opcode_file() };
         for (at, x) in flips {
             let n = f.len();
             f[at % n] ^= x | 1;
