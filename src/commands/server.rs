@@ -391,12 +391,18 @@ fn debug(c: &mut ConnCtx, argv: &[&[u8]], out: &mut Out) -> ConnResult {
             if args::is(a, "NOSAVE") {
                 save = false;
             } else if !args::is(a, "NOFLUSH") && !args::is(a, "MERGE") {
-                return Err(CmdError::new("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."));
+                return Err(CmdError::new(
+                    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+                ));
             } else {
-                return Err(CmdError::new("ERR DEBUG RELOAD MERGE and NOFLUSH are not supported by shoal"));
+                return Err(CmdError::new(
+                    "ERR DEBUG RELOAD MERGE and NOFLUSH are not supported by shoal",
+                ));
             }
         }
-        return Ok(Effect::Save(crate::runtime::coordinator::SaveKind::Reload { save }));
+        return Ok(Effect::Save(
+            crate::runtime::coordinator::SaveKind::Reload { save },
+        ));
     }
     if args::is(sub, "SLEEP") && argv.len() == 3 {
         // Redis parses with strtod and ignores what does not parse ("x" sleeps 0 s).

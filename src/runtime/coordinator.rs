@@ -79,7 +79,9 @@ pub enum SaveKind {
     /// are configured, save the empty dataset; answers once done, whatever the outcome.
     AfterFlush,
     /// DEBUG RELOAD: save (unless `save` is false), then replace the dataset with the file's.
-    Reload { save: bool },
+    Reload {
+        save: bool,
+    },
 }
 
 /// The coordinator's view of saves: at most one at a time, as Redis's one child.
@@ -575,7 +577,9 @@ async fn reload(
             let _ = tx.send(crate::persistence::load::load_file(&path, nshards, verify));
         });
     let loaded = match spawned {
-        Ok(_) => rx.await.unwrap_or_else(|_| Err("the loader thread stopped".into())),
+        Ok(_) => rx
+            .await
+            .unwrap_or_else(|_| Err("the loader thread stopped".into())),
         Err(e) => Err(e.to_string()),
     };
     let loaded = match loaded {
