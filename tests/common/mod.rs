@@ -10,6 +10,8 @@ pub struct Server {
     pub port: u16,
     child: Child,
     pub dir: std::path::PathBuf,
+    /// Whether dropping the server deletes `dir` (a dir passed to `start_in` is the caller's).
+    remove_dir: bool,
 }
 
 /// A port nothing listens on right now.
@@ -26,16 +28,47 @@ impl Server {
         let dir =
             std::env::temp_dir().join(format!("shoal-test-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&dir).expect("temp dir");
+        let mut s = Server::launch(&dir, None, shards, extra);
+        s.remove_dir = true;
+        s
+    }
+
+    /// Starts shoal with `--dir dir` (an existing directory, e.g. holding a dump.rdb to load);
+    /// unlike `start`, dropping the server leaves `dir` in place.
+    pub fn start_in(dir: &std::path::Path, shards: usize, extra: &[&str]) -> Server {
+        Server::launch(dir, None, shards, extra)
+    }
+
+    /// As `start_in`, with the process's working directory set to `cwd` (so a relative `dir`
+    /// is resolved against it).
+    pub fn start_in_cwd(
+        dir: &std::path::Path,
+        cwd: &std::path::Path,
+        shards: usize,
+        extra: &[&str],
+    ) -> Server {
+        Server::launch(dir, Some(cwd), shards, extra)
+    }
+
+    fn launch(
+        dir: &std::path::Path,
+        cwd: Option<&std::path::Path>,
+        shards: usize,
+        extra: &[&str],
+    ) -> Server {
+        let dir = dir.to_path_buf();
         for _ in 0..5 {
             let port = free_port();
-            let mut child = Command::new(env!("CARGO_BIN_EXE_shoal"))
-                .args(["--port", &port.to_string(), "--shards", &shards.to_string()])
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_shoal"));
+            cmd.args(["--port", &port.to_string(), "--shards", &shards.to_string()])
                 .args(["--dir", dir.to_str().unwrap_or(".")])
                 .args(extra)
                 .stdout(Stdio::null())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .expect("spawn shoal");
+                .stderr(Stdio::inherit());
+            if let Some(cwd) = cwd {
+                cmd.current_dir(cwd);
+            }
+            let mut child = cmd.spawn().expect("spawn shoal");
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = child.try_wait() {
@@ -48,7 +81,12 @@ impl Server {
                         let mut b = [0u8; 7];
                         if s.read_exact(&mut b).is_ok() && (&b == b"+PONG\r\n" || &b == b"-NOAUTH")
                         {
-                            return Server { port, child, dir };
+                            return Server {
+                                port,
+                                child,
+                                dir,
+                                remove_dir: false,
+                            };
                         }
                     }
                 }
@@ -100,6 +138,132 @@ impl Server {
     pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().ok().flatten()
     }
+
+    /// Waits up to `timeout` for the process to exit by itself.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(st) = self.try_wait() {
+                return Some(st);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// SIGKILL, as a crash: nothing is saved. Returns once the process is gone.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A temp directory removed on drop, for tests that restart shoal on the same --dir.
+pub struct TestDir(pub std::path::PathBuf);
+
+impl TestDir {
+    pub fn new(tag: &str) -> TestDir {
+        let p = std::env::temp_dir().join(format!(
+            "shoal-{tag}-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TestDir(p)
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    pub fn file(&self, name: &str) -> std::path::PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// How a start that was expected to fail went.
+pub struct FailedStart {
+    pub status: std::process::ExitStatus,
+    /// stdout and stderr together (the log goes to stdout unless --logfile).
+    pub output: String,
+    /// Whether it answered PING on its port at any point before exiting.
+    pub served: bool,
+}
+
+/// Spawns shoal expecting it to exit by itself within 30 s (a bad file, a bad flag); panics if
+/// it is still running then.
+pub fn start_expecting_failure(
+    dir: &std::path::Path,
+    shards: usize,
+    extra: &[&str],
+) -> FailedStart {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shoal"))
+        .args(["--port", &port.to_string(), "--shards", &shards.to_string()])
+        .args(["--dir", dir.to_str().unwrap_or(".")])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn shoal");
+    // Drain both pipes on threads so a chatty child never blocks on a full pipe.
+    let drain = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut v);
+            }
+            v
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|r| Box::new(r) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|r| Box::new(r) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut served = false;
+    let status = loop {
+        if let Ok(Some(st)) = child.try_wait() {
+            break st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("shoal kept running; expected it to fail at start-up");
+        }
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut b = [0u8; 7];
+            if s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut b).is_ok() {
+                served = true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut output = String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned();
+    output.push_str(&String::from_utf8_lossy(&err.join().unwrap_or_default()));
+    FailedStart {
+        status,
+        output,
+        served,
+    }
 }
 
 extern "C" {
@@ -111,7 +275,9 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.remove_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -171,4 +337,344 @@ pub fn redis_cli(port: u16, args: &[&str]) -> Option<String> {
         .output()
         .ok()?;
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Writes `n` keys `{prefix}{i}` into database `db` with SETs pipelined over one raw connection
+/// (far faster than one round trip per key). Each value is `value_len` bytes derived from the
+/// key, so a reader can tell a wrong value from a right one. Panics on any reply but +OK.
+pub fn bulk_set(port: u16, db: usize, prefix: &str, n: usize, value_len: usize) {
+    let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60))).ok();
+    let mut w = s.try_clone().expect("clone");
+    let prefix = prefix.to_string();
+    let writer = std::thread::spawn(move || {
+        let mut buf = resp(&[b"SELECT", db.to_string().as_bytes()]);
+        for i in 0..n {
+            let key = format!("{prefix}{i}");
+            let val = bulk_value(&key, value_len);
+            buf.extend_from_slice(&resp(&[b"SET", key.as_bytes(), &val]));
+            if buf.len() > 1 << 20 {
+                w.write_all(&buf).expect("write");
+                buf.clear();
+            }
+        }
+        w.write_all(&buf).expect("write");
+    });
+    let mut r = std::io::BufReader::with_capacity(1 << 16, s);
+    let mut want = n + 1;
+    let mut chunk = vec![0u8; 5 * 4096];
+    while want > 0 {
+        let k = want.min(4096);
+        r.read_exact(&mut chunk[..5 * k]).expect("read");
+        for (j, reply) in chunk[..5 * k].chunks(5).enumerate() {
+            assert_eq!(
+                reply,
+                b"+OK\r\n",
+                "reply {} of a bulk load",
+                n + 1 - want + j
+            );
+        }
+        want -= k;
+    }
+    writer.join().expect("writer");
+}
+
+/// The value `bulk_set` stores under `key`.
+pub fn bulk_value(key: &str, len: usize) -> Vec<u8> {
+    key.bytes()
+        .chain(b"|".iter().copied())
+        .cycle()
+        .take(len)
+        .collect()
+}
+
+/// Every key of every database: (db, key) -> (value, PTTL at read time).
+pub type Dataset = std::collections::BTreeMap<(usize, Vec<u8>), (Vec<u8>, i64)>;
+
+/// Reads the whole keyspace (all 16 databases) of the server on `port`. Only strings: a GET
+/// error panics.
+pub fn dataset(port: u16) -> Dataset {
+    let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .expect("client")
+        .get_connection()
+        .expect("connect");
+    let mut all = Dataset::new();
+    for db in 0..16usize {
+        redis::cmd("SELECT")
+            .arg(db)
+            .query::<()>(&mut c)
+            .expect("select");
+        let keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(&mut c).expect("keys");
+        for part in keys.chunks(5000) {
+            let mut p = redis::pipe();
+            for k in part {
+                p.cmd("GET").arg(k).cmd("PTTL").arg(k);
+            }
+            let got: Vec<redis::Value> = p.query(&mut c).expect("get/pttl");
+            for (k, pair) in part.iter().zip(got.chunks(2)) {
+                let v = match &pair[0] {
+                    redis::Value::BulkString(b) => b.clone(),
+                    other => panic!("GET {:?} in db {db}: {other:?}", String::from_utf8_lossy(k)),
+                };
+                let ttl = match &pair[1] {
+                    redis::Value::Int(t) => *t,
+                    other => panic!("PTTL: {other:?}"),
+                };
+                all.insert((db, k.clone()), (v, ttl));
+            }
+        }
+    }
+    all
+}
+
+/// Asserts two reads of a keyspace hold the same keys and values, and TTLs that agree: `after`
+/// was read at most `elapsed_ms` later than `before`, so its PTTL may be lower by that much
+/// (plus a little slack for the reads themselves), never higher.
+pub fn assert_same_dataset(before: &Dataset, after: &Dataset, elapsed_ms: i64) {
+    let show = |k: &(usize, Vec<u8>)| format!("db {} key {:?}", k.0, String::from_utf8_lossy(&k.1));
+    for k in before.keys() {
+        assert!(after.contains_key(k), "missing after: {}", show(k));
+    }
+    for k in after.keys() {
+        assert!(before.contains_key(k), "unexpected after: {}", show(k));
+    }
+    for (k, (v, ttl)) in before {
+        let (v2, ttl2) = &after[k];
+        assert!(
+            v == v2,
+            "value of {} differs: {} bytes before, {} after",
+            show(k),
+            v.len(),
+            v2.len()
+        );
+        if *ttl < 0 {
+            assert_eq!(ttl, ttl2, "TTL of {}", show(k));
+        } else {
+            assert!(
+                *ttl2 <= *ttl + 5 && *ttl2 >= ttl - elapsed_ms - 1000,
+                "PTTL of {}: {ttl} before, {ttl2} after, {elapsed_ms} ms apart",
+                show(k)
+            );
+        }
+    }
+}
+
+/// One field of INFO (any section), as a string; panics if absent.
+pub fn info_field(c: &mut redis::Connection, name: &str) -> String {
+    let info: String = redis::cmd("INFO").arg("everything").query(c).expect("info");
+    info.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
+        .unwrap_or_else(|| panic!("INFO has no {name}"))
+        .trim()
+        .to_string()
+}
+
+// --- Data sets shared by the persistence tests -----------------------------------------------
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+pub fn cmd(c: &mut redis::Connection, args: &[&[u8]]) -> redis::RedisResult<redis::Value> {
+    let mut k = redis::cmd(std::str::from_utf8(args[0]).unwrap());
+    for a in &args[1..] {
+        k.arg(*a);
+    }
+    k.query(c)
+}
+
+pub fn ok(c: &mut redis::Connection, args: &[&[u8]]) {
+    let r = cmd(c, args).unwrap_or_else(|e| panic!("{:?}: {e}", show_args(args)));
+    assert!(
+        matches!(r, redis::Value::Okay),
+        "{:?}: {r:?}",
+        show_args(args)
+    );
+}
+
+pub fn show_args(args: &[&[u8]]) -> Vec<String> {
+    args.iter()
+        .map(|a| String::from_utf8_lossy(&a[..a.len().min(40)]).into_owned())
+        .collect()
+}
+
+pub fn select(c: &mut redis::Connection, db: usize) {
+    ok(c, &[b"SELECT", db.to_string().as_bytes()]);
+}
+
+/// A deterministic, incompressible byte string (xorshift).
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// The strings of every encoding Redis distinguishes (int of each width, embstr, raw, LZF-able,
+/// incompressible, binary, empty), tagged with `db` so a value landing in the wrong database
+/// shows.
+pub fn string_zoo(db: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut v: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let ints = [
+        "0",
+        "-1",
+        "1",
+        "127",
+        "-128",
+        "128",
+        "255",
+        "256",
+        "-129",
+        "32767",
+        "-32768",
+        "32768",
+        "-32769",
+        "65535",
+        "2147483647",
+        "-2147483648",
+        "2147483648",
+        "-2147483649",
+        "9223372036854775807",
+        "-9223372036854775808",
+        // Not integers Redis would encode as such: 20 digits, leading zero, sign, spaces...
+        "12345678901234567890",
+        "-1234567890123456789",
+        "18446744073709551615",
+        "9223372036854775808",
+        "-9223372036854775809",
+        "007",
+        "-0",
+        "+5",
+        " 5",
+        "5 ",
+        "3.14",
+        "1e3",
+        "0x10",
+    ];
+    for (i, n) in ints.iter().enumerate() {
+        v.push((format!("int:{db}:{i}").into_bytes(), n.as_bytes().to_vec()));
+    }
+    v.push((
+        format!("dbnum:{db}").into_bytes(),
+        db.to_string().into_bytes(),
+    ));
+    v.push((
+        format!("short:{db}").into_bytes(),
+        format!("hello {db}").into_bytes(),
+    ));
+    // LZF is only tried above 20 bytes.
+    v.push((
+        format!("len20:{db}").into_bytes(),
+        vec![b'a' + db as u8; 20],
+    ));
+    v.push((
+        format!("len21:{db}").into_bytes(),
+        vec![b'a' + db as u8; 21],
+    ));
+    v.push((format!("len44:{db}").into_bytes(), vec![b'z'; 44]));
+    v.push((format!("len45:{db}").into_bytes(), noise(45, db as u64 + 1)));
+    let big: Vec<u8> = format!("db{db}-shoal-rdb-")
+        .bytes()
+        .cycle()
+        .take(100 * 1024)
+        .collect();
+    v.push((format!("big:{db}").into_bytes(), big));
+    v.push((
+        format!("noise:{db}").into_bytes(),
+        noise(100 * 1024, 77 + db as u64),
+    ));
+    v.push((
+        format!("bin:{db}").into_bytes(),
+        b"\0\r\n\xff\x00a\r\nb\n\r\0".to_vec(),
+    ));
+    v.push((format!("empty:{db}").into_bytes(), Vec::new()));
+    v.push((Vec::new(), format!("the empty key of db {db}").into_bytes()));
+    let mut binkey = b"k\0\r\n\xff".to_vec();
+    binkey.extend_from_slice(format!("binkey{db}").as_bytes());
+    v.push((binkey, b"binary key".to_vec()));
+    // Enough ordinary keys that every shard holds some of each database.
+    for i in 0..100 {
+        v.push((
+            format!("k:{db}:{i}").into_bytes(),
+            format!("{i}").into_bytes(),
+        ));
+    }
+    v
+}
+
+/// Fills all 16 databases with `string_zoo` plus keys with TTLs; returns the names of the keys
+/// given a short PX (`short_px` ms) that will have expired after a restart.
+pub fn fill_zoo(c: &mut redis::Connection, short_px: u64) -> Vec<(usize, Vec<u8>)> {
+    let mut short = Vec::new();
+    for db in 0..16 {
+        select(c, db);
+        for (k, v) in string_zoo(db) {
+            ok(c, &[b"SET", &k, &v]);
+        }
+        ok(
+            c,
+            &[
+                b"SET",
+                format!("ttl:ex:{db}").as_bytes(),
+                b"v",
+                b"EX",
+                b"1000",
+            ],
+        );
+        ok(
+            c,
+            &[
+                b"SET",
+                format!("ttl:px:{db}").as_bytes(),
+                b"12345",
+                b"PX",
+                b"5000000",
+            ],
+        );
+        let at = (now_ms() + 3_600_000).to_string();
+        ok(
+            c,
+            &[
+                b"SET",
+                format!("ttl:pxat:{db}").as_bytes(),
+                &[b'x'; 300],
+                b"PXAT",
+                at.as_bytes(),
+            ],
+        );
+        let r = cmd(c, &[b"EXPIRE", format!("int:{db}:3").as_bytes(), b"700"]).unwrap();
+        assert_eq!(r, redis::Value::Int(1));
+        let r = cmd(
+            c,
+            &[b"PEXPIREAT", format!("big:{db}").as_bytes(), at.as_bytes()],
+        )
+        .unwrap();
+        assert_eq!(r, redis::Value::Int(1));
+    }
+    // Last, so they are still there when the caller saves right after.
+    for db in [0, 5, 10, 15] {
+        select(c, db);
+        let k = format!("gone:{db}").into_bytes();
+        ok(
+            c,
+            &[
+                b"SET",
+                &k,
+                b"soon gone",
+                b"PX",
+                short_px.to_string().as_bytes(),
+            ],
+        );
+        short.push((db, k));
+    }
+    select(c, 0);
+    short
 }
