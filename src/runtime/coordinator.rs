@@ -150,7 +150,7 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
                         continue;
                     }
                     let (tx, rx) = oneshot::channel();
-                    start_save(&server, &saves, Some(tx), false);
+                    start_save_as(&server, &saves, Some(tx), false, false);
                     glommio::spawn_local(async move {
                         let _ = rx.await;
                         let _ = reply.send(Ok("OK"));
@@ -409,6 +409,18 @@ fn start_save(
     waiter: Option<oneshot::Sender<Result<(), String>>>,
     background: bool,
 ) {
+    start_save_as(server, saves, waiter, background, true)
+}
+
+/// As start_save; `counted` says whether a success counts in rdb_saves (Redis does not count the
+/// save FLUSHALL makes).
+fn start_save_as(
+    server: &Arc<Server>,
+    saves: &Rc<RefCell<Saves>>,
+    waiter: Option<oneshot::Sender<Result<(), String>>>,
+    background: bool,
+    counted: bool,
+) {
     let (target, rss) = {
         let c = server.config();
         (
@@ -490,6 +502,9 @@ fn start_save(
             return;
         }
         snapshot::finish(&stats, started, dirty, &r, background);
+        if !counted && r.is_ok() {
+            stats.saves.fetch_sub(1, Ordering::Relaxed);
+        }
         s.running = None;
         for w in s.waiters.drain(..) {
             let _ = w.send(r.clone().map(|_| ()));
