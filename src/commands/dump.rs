@@ -50,13 +50,13 @@ const INVALID_FREQ: CmdError = CmdError(std::borrow::Cow::Borrowed(
 ));
 
 fn dump(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
+    // Compressed as rdbcompression says, as Redis's payloads are.
+    let compress = ctx.shard.rdb_compression;
     let Some(e) = ctx.lookup_read(argv[1]) else {
         out.null();
         return Ok(());
     };
-    // Redis compresses as rdbcompression says (default yes). A data command does not see the
-    // configuration here, so payloads are always compressed; any setting reads them back.
-    out.bulk(&rdb::dump_string(e.value(), true));
+    out.bulk(&rdb::dump_string(e.value(), compress));
     Ok(())
 }
 

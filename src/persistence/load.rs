@@ -79,6 +79,13 @@ pub fn load_file(path: &Path, nshards: usize, verify_checksum: bool) -> Result<L
         }
         loaded += 1;
     }
+    if loader.skipped_functions() > 0 {
+        log::warning(&format!(
+            "{}: skipped {} function libraries (FUNCTION2): shoal has no scripting",
+            path.display(),
+            loader.skipped_functions()
+        ));
+    }
     log::notice(&format!(
         "Done loading RDB, keys loaded: {loaded}, keys expired: {expired}."
     ));
