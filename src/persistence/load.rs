@@ -5,7 +5,6 @@
 //! never see a half-loaded dataset.
 
 use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 use std::time::Instant;
 
@@ -46,7 +45,7 @@ pub fn load_file(path: &Path, nshards: usize, verify_checksum: bool) -> Result<L
         Err(e) => return Err(format!("can't open {}: {e}", path.display())),
     };
     let started = Instant::now();
-    let mut loader = Loader::new(BufReader::with_capacity(1 << 20, file), verify_checksum)
+    let mut loader = Loader::new(file, verify_checksum)
         .map_err(|e| format!("{} {e}", path.display()))?;
     let mut shards = empty(nshards);
     let now = crate::storage::now_ms();
