@@ -21,8 +21,8 @@
 #   SHOAL_PORT, REDIS_PORT  ports to use (default: free ones picked at random)
 #
 # Needs redis-server, redis-cli and redis-benchmark (Debian/Ubuntu: redis-server, redis-tools).
-# Both servers run side by side, one at a time under load, with no CPU pinning; the load
-# generator shares the machine's cores with them. Read the ratios, not the absolute numbers.
+# The servers run one after the other, with no CPU pinning; the load generator and the samplers
+# share the machine's cores with them. Read the ratios, not the absolute numbers.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
