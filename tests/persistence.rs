@@ -581,7 +581,6 @@ fn failing_bgsave_keeps_the_server_running() {
 /// Redis 7.0.15 counts every save it starts in rdb_saves, and a failed SAVE (unlike a failed
 /// BGSAVE) leaves rdb_last_bgsave_status alone, so writes and PING go on.
 #[test]
-#[ignore = "shoal bug: a failed SAVE sets rdb_last_bgsave_status:err (then MISCONF) and rdb_saves counts only successes"]
 fn failed_save_is_not_a_bgsave_error() {
     let dir = TestDir::new("rdb-fail-fg");
     let s = Server::start_in(dir.path(), 2, &["--save", "100 1"]);

@@ -45,8 +45,8 @@ pub fn load_file(path: &Path, nshards: usize, verify_checksum: bool) -> Result<L
         Err(e) => return Err(format!("can't open {}: {e}", path.display())),
     };
     let started = Instant::now();
-    let mut loader = Loader::new(file, verify_checksum)
-        .map_err(|e| format!("{} {e}", path.display()))?;
+    let mut loader =
+        Loader::new(file, verify_checksum).map_err(|e| format!("{} {e}", path.display()))?;
     let mut shards = empty(nshards);
     let now = crate::storage::now_ms();
     let clock = lru_clock_now();

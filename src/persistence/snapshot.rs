@@ -388,8 +388,13 @@ pub fn finish(
     r: &Result<u64, String>,
     background: bool,
 ) {
-    let secs = started.elapsed().as_secs() as i64;
-    stats.last_time_sec.store(secs, Ordering::Relaxed);
+    // As Redis: only a background save sets rdb_last_bgsave_time_sec and can turn
+    // rdb_last_bgsave_status to err (a failed SAVE leaves it, so no MISCONF follows); any
+    // successful save sets it back to ok.
+    if background {
+        let secs = started.elapsed().as_secs() as i64;
+        stats.last_time_sec.store(secs, Ordering::Relaxed);
+    }
     stats.in_progress.store(false, Ordering::Relaxed);
     match r {
         Ok(_) => {
@@ -401,15 +406,14 @@ pub fn finish(
             stats
                 .lastsave
                 .store(crate::storage::now_ms() / 1000, Ordering::Relaxed);
-            stats.saves.fetch_add(1, Ordering::Relaxed);
             stats.saved_dirty.store(dirty_at_barrier, Ordering::Relaxed);
         }
         Err(e) => {
             log::warning(e);
             if background {
                 log::warning("Background saving error");
+                stats.last_ok.store(false, Ordering::Relaxed);
             }
-            stats.last_ok.store(false, Ordering::Relaxed);
         }
     }
 }

@@ -412,8 +412,8 @@ fn start_save(
     start_save_as(server, saves, waiter, background, true)
 }
 
-/// As start_save; `counted` says whether a success counts in rdb_saves (Redis does not count the
-/// save FLUSHALL makes).
+/// As start_save; `counted` says whether the save counts in rdb_saves (Redis counts every SAVE
+/// and BGSAVE started, failed ones too, but not the save FLUSHALL makes).
 fn start_save_as(
     server: &Arc<Server>,
     saves: &Rc<RefCell<Saves>>,
@@ -445,6 +445,9 @@ fn start_save_as(
     let started = Instant::now();
     let now = crate::storage::now_ms();
     stats.in_progress.store(true, Ordering::Relaxed);
+    if counted {
+        stats.saves.fetch_add(1, Ordering::Relaxed);
+    }
     stats.started_ms.store(now, Ordering::Relaxed);
     stats.last_try_ms.store(now, Ordering::Relaxed);
     stats.keys_processed.store(0, Ordering::Relaxed);
@@ -502,9 +505,7 @@ fn start_save_as(
             return;
         }
         snapshot::finish(&stats, started, dirty, &r, background);
-        if !counted && r.is_ok() {
-            stats.saves.fetch_sub(1, Ordering::Relaxed);
-        }
+
         s.running = None;
         for w in s.waiters.drain(..) {
             let _ = w.send(r.clone().map(|_| ()));
