@@ -677,6 +677,7 @@ fn flushdb(c: &mut ConnCtx, argv: &[&[u8]], _out: &mut Out) -> Result<Effect, Cm
     Ok(Effect::global(
         move |sh| {
             sh.dirty += sh.dbs[db].len() as u64;
+            sh.touch_watched_db(db, crate::storage::now_ms());
             sh.dbs[db].clear();
             Reply::Ok
         },
@@ -704,7 +705,13 @@ fn swapdb(_c: &mut ConnCtx, argv: &[&[u8]], _out: &mut Out) -> Result<Effect, Cm
     Ok(Effect::global(
         move |sh| {
             if a != b {
+                // Watched keys present in either db change (Redis's touchAllWatchedKeysInDb).
+                let now = crate::storage::now_ms();
+                sh.touch_watched_db(a, now);
+                sh.touch_watched_db(b, now);
                 sh.dbs.swap(a, b);
+                sh.touch_watched_db(a, now);
+                sh.touch_watched_db(b, now);
             }
             sh.dirty += 1;
             Reply::Ok

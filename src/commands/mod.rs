@@ -18,6 +18,7 @@ pub mod keyspace;
 pub mod persistence;
 pub mod server;
 pub mod string;
+pub mod transaction;
 
 /// Command flags, as in Redis's command table (`COMMAND INFO` prints their names).
 pub mod flags {
@@ -35,7 +36,9 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 11;
     pub const ALLOW_BUSY: u32 = 1 << 12;
     pub const NO_ASYNC_LOADING: u32 = 1 << 13;
+    pub const SKIP_SLOWLOG: u32 = 1 << 14;
 
+    /// In Redis 7.0's order (COMMAND INFO lists flags in this order).
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
@@ -46,11 +49,12 @@ pub mod flags {
         (BLOCKING, "blocking"),
         (LOADING, "loading"),
         (STALE, "stale"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
-        (NO_ASYNC_LOADING, "no_async_loading"),
     ];
 }
 
@@ -281,6 +285,7 @@ pub fn table() -> &'static [Command] {
         v.extend(dump::commands());
         v.extend(server::commands());
         v.extend(persistence::commands());
+        v.extend(transaction::commands());
         v
     })
 }

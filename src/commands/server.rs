@@ -233,6 +233,9 @@ fn reset(c: &mut ConnCtx, _argv: &[&[u8]], out: &mut Out) -> ConnResult {
         i.no_evict = false;
         i.no_touch = false;
     }
+    // And out of any transaction, with no key watched.
+    c.multi = None;
+    crate::server::transaction::unwatch_all(c);
     out.proto = Proto::Resp2;
     out.simple("RESET");
     Ok(Effect::Done)
@@ -276,6 +279,10 @@ fn flushall(_c: &mut ConnCtx, argv: &[&[u8]], _out: &mut Out) -> ConnResult {
     let mut effect = Effect::global(
         |sh| {
             let mut removed = 0u64;
+            let now = crate::storage::now_ms();
+            for db in 0..DATABASES {
+                sh.touch_watched_db(db, now);
+            }
             for d in sh.dbs.iter_mut() {
                 removed += d.len() as u64;
                 d.clear();
@@ -1269,6 +1276,15 @@ fn info_text(c: &ConnCtx, wanted: &[bool], t: &Totals) -> String {
                 w!("io_threaded_writes_processed:0");
                 w!("reply_buffer_shrinks:0");
                 w!("reply_buffer_expands:0");
+                // shoal's own: how transactions ran (one message on one shard, or held shards).
+                w!(
+                    "shoal_exec_single_shard:{}",
+                    server.exec_single_shard.load(Ordering::Relaxed)
+                );
+                w!(
+                    "shoal_exec_multi_shard:{}",
+                    server.exec_multi_shard.load(Ordering::Relaxed)
+                );
             }
             "replication" => {
                 w!("# Replication");

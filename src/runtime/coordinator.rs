@@ -59,6 +59,12 @@ pub enum CoordMsg {
         kind: SaveKind,
         reply: oneshot::Sender<Result<&'static str, String>>,
     },
+    /// Hold `shards` (ascending) for a multi-shard EXEC: the holder gets the handle and runs
+    /// its steps; dropping the handle releases the shards.
+    Hold {
+        shards: Vec<usize>,
+        reply: oneshot::Sender<Held>,
+    },
     /// SHUTDOWN, SIGTERM, SIGINT: save first when asked to (`save`), or by default when save
     /// points are configured (`save` None); then stop. An error means the server goes on.
     Shutdown {
@@ -96,7 +102,7 @@ struct Saves {
 }
 
 /// The holds of one operation; dropping it releases the shards.
-struct Held {
+pub struct Held {
     steps: Vec<(usize, mpsc::UnboundedSender<Step>)>,
 }
 
@@ -116,7 +122,7 @@ impl Held {
     }
 
     /// Queues `f` on held shard `shard`; the receiver yields its result.
-    fn on<R: Send + 'static>(
+    pub fn on<R: Send + 'static>(
         &self,
         shard: usize,
         f: impl FnOnce(&mut Shard) -> R + Send + 'static,
@@ -129,7 +135,7 @@ impl Held {
     }
 
     /// Queues `f` on held shard `shard` without waiting for it.
-    fn post(&self, shard: usize, f: impl FnOnce(&mut Shard) + Send + 'static) {
+    pub fn post(&self, shard: usize, f: impl FnOnce(&mut Shard) + Send + 'static) {
         if let Some((_, sender)) = self.steps.iter().find(|(s, _)| *s == shard) {
             let _ = sender.unbounded_send(Box::new(f));
         }
@@ -142,6 +148,11 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
     glommio::spawn_local(save_points_task(server.clone(), saves.clone())).detach();
     while let Some(msg) = rx.recv().await {
         match msg {
+            CoordMsg::Hold { shards, reply } => {
+                if let Some(held) = Held::request(&server, &shards) {
+                    let _ = reply.send(held);
+                }
+            }
             CoordMsg::Save { kind, reply } => {
                 if kind == SaveKind::AfterFlush {
                     cancel_save(&server, &saves);
@@ -292,13 +303,13 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
 }
 
 /// A key's entry as copied out of its shard, or None if absent.
-type Snapshot = Option<Entry>;
+pub type Snapshot = Option<Entry>;
 
 /// (shard, db, key, entry before the command).
-type Fetched = (usize, usize, Vec<u8>, Snapshot);
+pub type Fetched = (usize, usize, Vec<u8>, Snapshot);
 
 /// Queues, on each held shard, a step copying out that shard's keys.
-fn fetch(
+pub fn fetch(
     held: &Held,
     shards: &[usize],
     keys: &[(usize, usize, Vec<u8>)],
@@ -327,7 +338,7 @@ fn fetch(
 /// Runs the command on a scratch shard holding the fetched keys, queues the write-back of what
 /// changed on each held shard, and returns the encoded reply.
 #[allow(clippy::too_many_arguments)]
-fn run_multi_key(
+pub fn run_multi_key(
     held: &Held,
     nshards: usize,
     db: usize,
@@ -376,6 +387,7 @@ fn run_multi_key(
         }
         held.post(s, move |sh: &mut Shard| {
             for (d, key, snap) in w {
+                sh.watched.touch(d, &key);
                 match snap {
                     Some(e) => {
                         sh.dbs[d].insert(e);

@@ -54,6 +54,9 @@ pub struct Server {
     query_buffer_limit: AtomicU64,
     shutdown: AtomicBool,
     shutdown_bells: Vec<AtomicWaker>,
+    /// EXECs that ran as one message on one shard, and through holds on several (INFO stats).
+    pub exec_single_shard: AtomicU64,
+    pub exec_multi_shard: AtomicU64,
     /// Save state and counters (INFO persistence, LASTSAVE, save points).
     pub persist: Arc<crate::persistence::snapshot::PersistStats>,
 }
@@ -245,6 +248,8 @@ pub fn run(config: Config) -> i32 {
         query_buffer_limit: AtomicU64::new(0),
         shutdown: AtomicBool::new(false),
         shutdown_bells: (0..nshards).map(|_| AtomicWaker::new()).collect(),
+        exec_single_shard: AtomicU64::new(0),
+        exec_multi_shard: AtomicU64::new(0),
         persist: Arc::new(crate::persistence::snapshot::PersistStats::new(
             nshards,
             crate::storage::now_ms(),

@@ -33,6 +33,8 @@ pub enum ShardMsg {
     Hold {
         steps: mpsc::UnboundedReceiver<Step>,
     },
+    /// Run one closure as a single message (WATCH registrations, a single-shard EXEC).
+    Run(Step),
 }
 
 /// Commands forwarded from another shard's connection. Arguments are copied into one buffer
@@ -155,6 +157,8 @@ pub struct Shard {
     pub rates: Rates,
     /// `rdbcompression`, for DUMP (refreshed by the cron from the configuration).
     pub rdb_compression: bool,
+    /// Keys some connection WATCHes, with their version (see `touch_watched`).
+    pub watched: Watched,
     /// Connections accepted by this shard, for CLIENT LIST / KILL.
     pub clients: Vec<Rc<RefCell<ClientInfo>>>,
 }
@@ -173,6 +177,7 @@ impl Shard {
             rng: 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(now_ms() | 1),
             rates: Rates::default(),
             rdb_compression: true,
+            watched: Watched::default(),
             clients: Vec::new(),
         }
     }
@@ -194,6 +199,7 @@ impl Shard {
             return;
         };
         let start = clock::ticks();
+        let dirty = self.dirty;
         let r = f(
             &mut Ctx {
                 shard: self,
@@ -203,6 +209,9 @@ impl Shard {
             args,
             out,
         );
+        if self.dirty != dirty && !self.watched.is_empty() {
+            self.touch_command_keys(db, cmd, args);
+        }
         let nanos = clock::nanos_between(start, clock::ticks());
         self.stats.total_commands += 1;
         let st = &mut self.cmd_stats[cmd];
@@ -212,6 +221,39 @@ impl Shard {
             st.failed_calls += 1;
             self.record_error(&e.0);
             out.error(&e.0);
+        }
+    }
+
+    /// A write command changed something: WATCHers of its keys must see EXEC fail. The keys
+    /// come from the command table, so every write command is covered; a multi-key write that
+    /// changed only some of its keys touches all of them (Redis touches only the changed ones).
+    #[cold]
+    fn touch_command_keys(&mut self, db: usize, cmd: usize, args: &[&[u8]]) {
+        let c = &commands::table()[cmd];
+        if c.flags & commands::flags::WRITE == 0 {
+            return;
+        }
+        for i in c.key_positions(args.len()) {
+            if let Some(k) = args.get(i) {
+                let d = commands::keyspace::key_db(c, args, i, db);
+                self.watched.touch(d, k);
+            }
+        }
+    }
+
+    /// FLUSHDB/FLUSHALL/SWAPDB on `db`: watched keys that exist there change.
+    pub fn touch_watched_db(&mut self, db: usize, now: u64) {
+        if self.watched.is_empty() {
+            return;
+        }
+        let present: Vec<Vec<u8>> = self
+            .watched
+            .keys_in(db)
+            .filter(|k| self.dbs[db].peek(k, now).is_some())
+            .map(|k| k.to_vec())
+            .collect();
+        for k in present {
+            self.watched.touch(db, &k);
         }
     }
 
@@ -232,6 +274,57 @@ impl Shard {
             self.cmd_stats[c].rejected_calls += 1;
         }
         self.record_error(msg);
+    }
+}
+
+/// Watched keys of one shard: (db, key) -> (watchers, version). A version changes whenever the
+/// key is written; EXEC compares it with the version seen at WATCH time.
+#[derive(Default)]
+pub struct Watched {
+    map: ahash::AHashMap<(usize, Vec<u8>), (u32, u64)>,
+    seq: u64,
+}
+
+impl Watched {
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Registers one more watcher; returns the key's current version.
+    pub fn watch(&mut self, db: usize, key: &[u8]) -> u64 {
+        let e = self.map.entry((db, key.to_vec())).or_insert((0, 0));
+        e.0 += 1;
+        e.1
+    }
+
+    pub fn unwatch(&mut self, db: usize, key: &[u8]) {
+        let k = (db, key.to_vec());
+        if let Some(e) = self.map.get_mut(&k) {
+            e.0 -= 1;
+            if e.0 == 0 {
+                self.map.remove(&k);
+            }
+        }
+    }
+
+    pub fn version(&self, db: usize, key: &[u8]) -> Option<u64> {
+        // A lookup by borrowed parts would need a custom key type; watched sets are small.
+        self.map.get(&(db, key.to_vec())).map(|e| e.1)
+    }
+
+    pub fn touch(&mut self, db: usize, key: &[u8]) {
+        if let Some(e) = self.map.get_mut(&(db, key.to_vec())) {
+            self.seq += 1;
+            e.1 = self.seq;
+        }
+    }
+
+    fn keys_in(&self, db: usize) -> impl Iterator<Item = &[u8]> {
+        self.map
+            .keys()
+            .filter(move |(d, _)| *d == db)
+            .map(|(_, k)| &k[..])
     }
 }
 
@@ -331,6 +424,10 @@ pub async fn mailbox_task(local: Rc<Local>, rx: MailboxReceiver<ShardMsg>) {
                 }
                 drop(argv);
                 let _ = b.reply.send((out.buf, ends));
+            }
+            ShardMsg::Run(f) => {
+                local.gate.wait_open().await;
+                f(&mut local.shard.borrow_mut());
             }
             ShardMsg::Hold { mut steps } => {
                 local.gate.close();

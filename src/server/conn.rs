@@ -59,6 +59,10 @@ pub enum Effect {
     },
     /// SAVE / BGSAVE [SCHEDULE], run by the coordinator; the reply is a status line or an error.
     Save(crate::runtime::coordinator::SaveKind),
+    /// EXEC: run the queued transaction (src/server/transaction.rs).
+    Exec,
+    /// WATCH these keys (in the connection's db); the reply is +OK.
+    Watch(Vec<Vec<u8>>),
 }
 
 impl Effect {
@@ -84,6 +88,19 @@ pub struct ConnCtx {
     pub proto: Proto,
     /// False until AUTH/HELLO AUTH when `requirepass` was set at connect time.
     pub authenticated: bool,
+    /// Between MULTI and EXEC/DISCARD: the queued commands.
+    pub multi: Option<super::transaction::MultiState>,
+    /// Keys WATCHed since the last EXEC/DISCARD/UNWATCH.
+    pub watched: Vec<super::transaction::WatchedKey>,
+}
+
+impl ConnCtx {
+    /// A command was refused while a transaction is open: EXEC will answer EXECABORT.
+    fn flag_transaction(&mut self) {
+        if let Some(m) = self.multi.as_mut() {
+            m.aborted = true;
+        }
+    }
 }
 
 /// Commands for one other shard in the current pipeline segment.
@@ -142,6 +159,8 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream, info: Rc<RefCell<Cli
         db: 0,
         proto: Proto::Resp2,
         authenticated: server.config().get("requirepass").is_empty(),
+        multi: None,
+        watched: Vec::new(),
     };
     let mut rbuf = vec![0u8; READ_BUF];
     let (mut start, mut end) = (0usize, 0usize);
@@ -212,6 +231,9 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream, info: Rc<RefCell<Cli
         }
     }
     let _ = stream.shutdown(std::net::Shutdown::Both).await;
+    // A client that goes away mid-transaction leaves nothing behind: its queue goes with ctx,
+    // its watches are dropped here.
+    super::transaction::unwatch_all(&mut ctx);
     local
         .shard
         .borrow_mut()
@@ -313,6 +335,7 @@ async fn run_commands(
             let msg = commands::unknown_command_error(&argv);
             local.shard.borrow_mut().record_rejected(None, &msg);
             out.error(&msg);
+            ctx.flag_transaction();
             continue;
         };
         if !cmd.arity_ok(argv.len()) {
@@ -320,6 +343,7 @@ async fn run_commands(
             let msg = commands::arity_error(cmd.name);
             local.shard.borrow_mut().record_rejected(Some(idx), &msg);
             out.error(&msg);
+            ctx.flag_transaction();
             continue;
         }
         if !ctx.authenticated && cmd.flags & commands::flags::NO_AUTH == 0 {
@@ -327,6 +351,7 @@ async fn run_commands(
             let msg = "NOAUTH Authentication required.";
             local.shard.borrow_mut().record_rejected(Some(idx), msg);
             out.error(msg);
+            ctx.flag_transaction();
             continue;
         }
         if !server
@@ -339,6 +364,30 @@ async fn run_commands(
             flush(&mut fan, ctx, out).await;
             local.shard.borrow_mut().record_rejected(Some(idx), MISCONF);
             out.error(MISCONF);
+            ctx.flag_transaction();
+            continue;
+        }
+        if ctx.multi.is_some()
+            && !matches!(
+                cmd.name,
+                "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+            )
+        {
+            flush(&mut fan, ctx, out).await;
+            if cmd.flags & commands::flags::NO_MULTI != 0 {
+                let msg = "ERR Command not allowed inside a transaction";
+                local.shard.borrow_mut().record_rejected(Some(idx), msg);
+                out.error(msg);
+                ctx.flag_transaction();
+                continue;
+            }
+            if let Some(m) = ctx.multi.as_mut() {
+                m.queued.push(super::transaction::Queued {
+                    cmd: idx,
+                    args: argv.iter().map(|a| a.to_vec()).collect(),
+                });
+            }
+            out.simple("QUEUED");
             continue;
         }
         ctx.info.borrow_mut().last_cmd = idx;
@@ -470,6 +519,15 @@ async fn run_commands(
                             }
                             _ => close = true,
                         }
+                    }
+                    Effect::Exec => {
+                        if super::transaction::exec(ctx, out).await {
+                            return true;
+                        }
+                    }
+                    Effect::Watch(keys) => {
+                        super::transaction::watch(ctx, keys).await;
+                        out.ok();
                     }
                     Effect::Save(kind) => {
                         let (tx, rx) = oneshot::channel();

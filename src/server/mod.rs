@@ -4,3 +4,4 @@ pub mod client;
 pub mod config;
 pub mod conn;
 pub mod log;
+pub mod transaction;
