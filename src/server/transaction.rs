@@ -342,6 +342,69 @@ async fn exec_held(
     let table = commands::table();
     let first = shards.first().copied().unwrap_or(0);
     out.array(multi.queued.len());
+
+    // Only single-shard data commands: each held shard runs its own commands in one step, all
+    // shards at once; their replies are then put back in command order. (Commands on different
+    // shards touch disjoint keys, so only the order within a shard matters.)
+    let targets: Option<Vec<usize>> = multi
+        .queued
+        .iter()
+        .map(|q| {
+            if matches!(table[q.cmd].run, Run::Conn(_)) {
+                return None;
+            }
+            let argv: Vec<&[u8]> = q.args.iter().map(|a| &a[..]).collect();
+            command_shard(q.cmd, &argv, nshards)
+                .map(|s| s.filter(|s| shards.contains(s)).unwrap_or(first))
+        })
+        .collect();
+    if let Some(targets) = targets {
+        let (db, proto) = (ctx.db, ctx.proto);
+        let mut per_shard: Vec<(usize, Vec<Queued>)> = Vec::new();
+        for (q, &s) in multi.queued.into_iter().zip(&targets) {
+            match per_shard.iter_mut().find(|(x, _)| *x == s) {
+                Some((_, v)) => v.push(q),
+                None => per_shard.push((s, vec![q])),
+            }
+        }
+        let runs: Vec<_> = per_shard
+            .into_iter()
+            .map(|(s, cmds)| {
+                held.on(s, move |sh: &mut Shard| {
+                    let mut o = Out::new(proto);
+                    let mut ends = Vec::with_capacity(cmds.len());
+                    let mut argv: Vec<&[u8]> = Vec::new();
+                    for q in &cmds {
+                        argv.clear();
+                        argv.extend(q.args.iter().map(|a| &a[..]));
+                        sh.execute(db, now, q.cmd, &argv, &mut o);
+                        ends.push(o.buf.len());
+                    }
+                    (s, o.buf, ends)
+                })
+            })
+            .collect();
+        let results = join_all(runs).await;
+        drop(held);
+        let mut replies = Vec::with_capacity(results.len());
+        for r in results {
+            match r {
+                Ok(r) => replies.push((r, 0usize)),
+                Err(_) => return true,
+            }
+        }
+        for s in targets {
+            let Some(((_, bytes, ends), next)) = replies.iter_mut().find(|((x, _, _), _)| *x == s)
+            else {
+                return true;
+            };
+            let start = if *next == 0 { 0 } else { ends[*next - 1] };
+            let end = ends.get(*next).copied().unwrap_or(bytes.len());
+            out.buf.extend_from_slice(&bytes[start..end]);
+            *next += 1;
+        }
+        return false;
+    }
     let mut reset_rdb = false;
     for q in multi.queued {
         let argv: Vec<&[u8]> = q.args.iter().map(|a| &a[..]).collect();
