@@ -226,7 +226,7 @@ pub async fn exec(ctx: &mut ConnCtx, out: &mut Out) -> bool {
         shards.insert(w.shard);
     }
     let now = now_ms();
-    let single = nshards == 1 || (!general && shards.len() <= 1);
+    let single = !general && (nshards == 1 || shards.len() <= 1);
     let closed = if single {
         let s = if nshards == 1 {
             ctx.shard
