@@ -195,11 +195,17 @@ fn ints_of_array(reply: &[u8]) -> Vec<Option<i64>> {
 struct Redis {
     port: u16,
     child: Child,
+    dir: std::path::PathBuf,
 }
 
 impl Redis {
     /// Starts redis-server on a private port; None (after a note) when it is not installed.
     fn start() -> Option<Redis> {
+        Redis::start_with(&[])
+    }
+
+    /// As `start`, with extra configuration arguments.
+    fn start_with(extra: &[&str]) -> Option<Redis> {
         let installed = Command::new("redis-server")
             .arg("--version")
             .stdout(Stdio::null())
@@ -214,15 +220,20 @@ impl Redis {
         }
         for _ in 0..5 {
             let port = free_port();
+            // A directory of its own: a save inside a test writes its dump.rdb there.
+            let dir =
+                std::env::temp_dir().join(format!("shoal-tx-redis-{}-{port}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("redis dir");
             let child = Command::new("redis-server")
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
                 .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .args(["--dir", std::env::temp_dir().to_str().unwrap_or("/tmp")])
+                .args(["--dir", dir.to_str().unwrap_or("/tmp")])
+                .args(extra)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("spawn redis-server");
-            let mut r = Redis { port, child };
+            let mut r = Redis { port, child, dir };
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = r.child.try_wait() {
@@ -246,6 +257,7 @@ impl Drop for Redis {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -934,9 +946,14 @@ fn run_scenarios(port: u16, who: &str, list: &[(&'static str, Vec<Step>)]) -> Ve
 /// Runs `list` on shoal --shards 1, shoal --shards 4 and (if installed) redis-server, side by
 /// side; fails with every mismatch.
 fn check_scenarios(list: fn() -> Vec<(&'static str, Vec<Step>)>) {
-    let redis = Redis::start();
-    let one = Server::start(1, &[]);
-    let four = Server::start(4, &[]);
+    check_scenarios_with(list, &[]);
+}
+
+/// As `check_scenarios`, both servers started with the extra configuration `args`.
+fn check_scenarios_with(list: fn() -> Vec<(&'static str, Vec<Step>)>, args: &[&str]) {
+    let redis = Redis::start_with(args);
+    let one = Server::start(1, args);
+    let four = Server::start(4, args);
     // Keys the scripts expect on different shards under --shards 4.
     let spread: std::collections::HashSet<usize> = ["a", "b", "c", "d"]
         .iter()
@@ -1017,6 +1034,131 @@ fn subcommand_scenarios() -> Vec<(&'static str, Vec<Step>)> {
 #[test]
 fn subcommand_errors_abort_like_redis() {
     check_scenarios(subcommand_scenarios);
+}
+
+/// Saving and reloading from inside a transaction. Redis answers a BGSAVE run by EXEC with
+/// "scheduled" (it starts from its cron, after the transaction), and runs DEBUG RELOAD there.
+fn persistence_scenarios() -> Vec<(&'static str, Vec<Step>)> {
+    vec![
+        (
+            "BGSAVE inside MULTI",
+            vec![
+                ("a", "MULTI", OK),
+                ("a", "SET a 1", QUEUED),
+                ("a", "BGSAVE", QUEUED),
+                ("a", "SET b 1", QUEUED),
+                (
+                    "a",
+                    "EXEC",
+                    "*3\r\n+OK\r\n+Background saving scheduled\r\n+OK\r\n",
+                ),
+                ("a", "sleep 500", ""),
+                ("a", "MGET a b", "*2\r\n$1\r\n1\r\n$1\r\n1\r\n"),
+            ],
+        ),
+        (
+            "DEBUG RELOAD inside MULTI",
+            vec![
+                ("a", "MULTI", OK),
+                ("a", "SET c 1", QUEUED),
+                ("a", "DEBUG RELOAD", QUEUED),
+                ("a", "GET c", QUEUED),
+                ("a", "EXEC", "*3\r\n+OK\r\n+OK\r\n$1\r\n1\r\n"),
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn persistence_commands_inside_multi_like_redis() {
+    check_scenarios_with(persistence_scenarios, &["--enable-debug-command", "yes"]);
+}
+
+/// Transactions on every shard keep running while another client saves, swaps databases and
+/// scans the keyspace, inside and outside MULTI: no hold of the coordinator waits forever on a
+/// snapshot barrier or the other way round.
+#[test]
+fn transactions_alongside_saves_and_keyspace_commands() {
+    let s = Server::start(4, &[]);
+    let port = s.port;
+    let mut c = Conn::open(port).expect("connect");
+    assert_eq!(c.must("MSET a 100 b 100"), b"+OK\r\n");
+    let deadline = Instant::now() + Duration::from_millis(1500);
+    let workers: Vec<_> = (0..4)
+        .map(|i| {
+            std::thread::spawn(move || -> u64 {
+                let mut c = Conn::open(port).expect("connect");
+                let mut n = 0;
+                while Instant::now() < deadline {
+                    let mut req = resp(&[b"MULTI"]);
+                    req.extend(resp(&[b"DECR", b"a"]));
+                    req.extend(resp(&[b"INCR", b"b"]));
+                    req.extend(resp(&[b"SET", format!("{{x}}{i}").as_bytes(), b"1"]));
+                    req.extend(resp(&[b"MGET", b"a", b"b"]));
+                    req.extend(resp(&[b"EXEC"]));
+                    c.send(&req).expect("write");
+                    for _ in 0..5 {
+                        c.reply().expect("reply (a hang?)");
+                    }
+                    let exec = c.reply().expect("EXEC reply (a hang?)");
+                    assert!(exec.starts_with(b"*4\r\n:"), "{}", show(&exec));
+                    // The MGET inside the transaction (the last element) sees its moves whole.
+                    let at = exec
+                        .windows(4)
+                        .rposition(|w| w == b"*2\r\n")
+                        .unwrap_or_else(|| panic!("no MGET reply in {}", show(&exec)));
+                    let ab = ints_of_array(&exec[at..]);
+                    assert_eq!(ab.len(), 2, "{}", show(&exec));
+                    assert_eq!(
+                        ab[0].expect("a") + ab[1].expect("b"),
+                        200,
+                        "{}",
+                        show(&exec)
+                    );
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let admin = std::thread::spawn(move || -> u64 {
+        let mut c = Conn::open(port).expect("connect");
+        let mut rounds = 0;
+        while Instant::now() < deadline {
+            for cmd in [
+                "BGSAVE",
+                "SAVE",
+                "DBSIZE",
+                "KEYS {x}*",
+                "SWAPDB 1 2",
+                "MULTI",
+                "SET {x}9 1",
+                "BGSAVE",
+                "DBSIZE",
+                "SWAPDB 2 3",
+                "EXEC",
+                "SCAN 0 COUNT 100",
+            ] {
+                // Replies vary (a save already in progress...); only that they come matters.
+                c.call(cmd)
+                    .unwrap_or_else(|e| panic!("{cmd}: no reply (a hang?): {e}"));
+            }
+            rounds += 1;
+        }
+        rounds
+    });
+    let done: u64 = workers
+        .into_iter()
+        .map(|w| w.join().expect("worker panicked"))
+        .sum();
+    let rounds = admin.join().expect("admin panicked");
+    assert!(
+        done > 0 && rounds > 0,
+        "{done} transactions, {rounds} admin rounds"
+    );
+    let ab = ints_of_array(&c.must("MGET a b"));
+    assert_eq!(ab[0].expect("a") + ab[1].expect("b"), 200);
+    println!("{done} transactions alongside {rounds} rounds of saves");
 }
 
 // --- raw byte checks --------------------------------------------------------------------------
