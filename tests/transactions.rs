@@ -889,6 +889,111 @@ fn scenarios() -> Vec<(&'static str, Vec<Step>)> {
         ),
     ];
     v.extend(watch_cases);
+    let more: Vec<(&'static str, Vec<Step>)> = vec![
+        (
+            "WATCH: SETRANGE of nothing",
+            watch_case(&["SET k abc"], &["SETRANGE k 0 \"\""], false),
+        ),
+        (
+            "WATCH: SETRANGE of the same bytes",
+            watch_case(&["SET k abc"], &["SETRANGE k 0 a"], true),
+        ),
+        (
+            "WATCH: SETRANGE of nothing, missing",
+            watch_case(&[], &["SETRANGE k 0 \"\""], false),
+        ),
+        (
+            "WATCH: GETEX without options",
+            watch_case(&["SET k 1 EX 100"], &["GETEX k"], false),
+        ),
+        (
+            "WATCH: EXPIRE GT without TTL",
+            watch_case(&["SET k 1"], &["EXPIRE k 100 GT"], false),
+        ),
+        (
+            "WATCH: PEXPIREAT in the past",
+            watch_case(&["SET k 1"], &["PEXPIREAT k 1"], true),
+        ),
+        (
+            "WATCH: SET KEEPTTL",
+            watch_case(&["SET k 1 EX 100"], &["SET k 1 KEEPTTL"], true),
+        ),
+        (
+            "WATCH: SETBIT 0 creates",
+            watch_case(&[], &["SETBIT k 1 0"], true),
+        ),
+        (
+            "WATCH: SETBIT to the same bit",
+            watch_case(&["SET k a"], &["SETBIT k 1 1"], false),
+        ),
+        (
+            "WATCH: BITOP of nothing onto it",
+            watch_case(&["SET k a"], &["BITOP AND k no1 no2"], true),
+        ),
+        (
+            "WATCH: BITOP of nothing, missing",
+            watch_case(&[], &["BITOP AND k no1 no2"], false),
+        ),
+        (
+            "WATCH: INCRBY 0",
+            watch_case(&["SET k 1"], &["INCRBY k 0"], true),
+        ),
+        (
+            "WATCH: DECR overflow",
+            watch_case(&["SET k -9223372036854775808"], &["DECR k"], false),
+        ),
+        ("WATCH: MSETNX", watch_case(&[], &["MSETNX k 1 z 2"], true)),
+        (
+            "WATCH: a failed RENAMENX",
+            watch_case(&["SET k 1", "SET j 2"], &["RENAMENX j k"], false),
+        ),
+        (
+            "WATCH: a failed COPY",
+            watch_case(&["SET k 1", "SET j 2"], &["COPY j k"], false),
+        ),
+        (
+            "WATCH: TOUCH",
+            watch_case(&["SET k 1"], &["TOUCH k"], false),
+        ),
+        (
+            "WATCH: UNLINK",
+            watch_case(&["SET k 1"], &["UNLINK k"], true),
+        ),
+        (
+            "WATCH: GETSET of the same value",
+            watch_case(&["SET k 1"], &["GETSET k 1"], true),
+        ),
+        (
+            "WATCH: SETNX creates",
+            watch_case(&[], &["SETNX k 1"], true),
+        ),
+        (
+            "WATCH: APPEND of nothing creates",
+            watch_case(&[], &["APPEND k \"\""], true),
+        ),
+        (
+            "WATCH: SWAPDB brings it",
+            watch_case(&["SELECT 1", "SET k 1", "SELECT 0"], &["SWAPDB 1 0"], true),
+        ),
+        (
+            "WATCH: SWAPDB of other dbs",
+            watch_case(&["SET k 1"], &["SWAPDB 2 3"], false),
+        ),
+        (
+            "WATCH: FLUSHDB of another db",
+            watch_case(&["SET k 1"], &["SELECT 3", "FLUSHDB"], false),
+        ),
+        (
+            "WATCH: COPY into its database",
+            watch_case(
+                &["SELECT 1", "SET j 2", "SELECT 0"],
+                &["SELECT 1", "COPY j k DB 0"],
+                true,
+            ),
+        ),
+    ];
+    v.extend(more);
+
     v
 }
 
@@ -1029,6 +1134,54 @@ fn subcommand_scenarios() -> Vec<(&'static str, Vec<Step>)> {
             ),
         ],
     )]
+}
+
+/// MOVE from another database onto the watched key creates it: Redis aborts the EXEC.
+fn move_into_scenarios() -> Vec<(&'static str, Vec<Step>)> {
+    vec![(
+        "WATCH: MOVE into its database",
+        watch_case(
+            &["SELECT 1", "SET k 2", "SELECT 0"],
+            &["SELECT 1", "MOVE k 0"],
+            true,
+        ),
+    )]
+}
+
+#[test]
+fn watch_sees_move_into_its_database() {
+    check_scenarios(move_into_scenarios);
+}
+
+/// A key a write command only reads (COPY's and BITOP's source) is not changed: Redis does not
+/// abort its watchers. The keys share a hashtag so that they share a shard under any --shards.
+fn read_source_scenarios() -> Vec<(&'static str, Vec<Step>)> {
+    let case = |pre: &'static str, cmd: &'static str| -> Vec<Step> {
+        vec![
+            ("a", pre, OK),
+            ("a", "WATCH {t}k", OK),
+            ("b", cmd, ":1\r\n"),
+            ("a", "MULTI", OK),
+            ("a", "PING", QUEUED),
+            ("a", "EXEC", "*1\r\n+PONG\r\n"),
+        ]
+    };
+    vec![
+        ("WATCH: COPY from it", case("SET {t}k 1", "COPY {t}k {t}j")),
+        (
+            "WATCH: BITOP from it",
+            case("SET {t}k a", "BITOP AND {t}d {t}k"),
+        ),
+        (
+            "WATCH: SETNX of another key",
+            case("SET {t}k a", "SETNX {t}j 1"),
+        ),
+    ]
+}
+
+#[test]
+fn watch_ignores_read_sources_of_writes() {
+    check_scenarios(read_source_scenarios);
 }
 
 #[test]
