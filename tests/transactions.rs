@@ -1354,11 +1354,13 @@ fn same_bytes(req: &[u8], want: &[u8], servers: &[(u16, &str)]) {
     }
 }
 
+/// The servers to check, redis-server first: a wrong expectation shows as such.
 fn targets(redis: &Option<Redis>, shoal: &[(&Server, &'static str)]) -> Vec<(u16, &'static str)> {
-    let mut v: Vec<(u16, &'static str)> = shoal.iter().map(|(s, n)| (s.port, *n)).collect();
+    let mut v: Vec<(u16, &'static str)> = Vec::new();
     if let Some(r) = redis {
         v.push((r.port, "redis-server"));
     }
+    v.extend(shoal.iter().map(|(s, n)| (s.port, *n)));
     v
 }
 
@@ -1486,6 +1488,67 @@ fn exec_with_arguments_aborts_like_redis() {
     req.extend(resp(&[b"GET", b"a"]));
     let want = format!("{abort}+OK\r\n+QUEUED\r\n{abort}-ERR DISCARD without MULTI\r\n$-1\r\n");
     same_bytes(&req, want.as_bytes(), &servers);
+}
+
+/// The command and error statistics a session of transaction errors leaves in INFO: Redis counts
+/// an EXECABORT as a failed EXEC, a no-multi command as rejected, a nested MULTI as failed...
+#[test]
+fn info_commandstats_of_transactions_like_redis() {
+    let redis = Redis::start();
+    let four = Server::start(4, &[]);
+    let servers = targets(&redis, &[(&four, "shoal")]);
+    let want = [
+        "cmdstat_exec:calls=4,rejected_calls=0,failed_calls=2",
+        "cmdstat_multi:calls=6,rejected_calls=0,failed_calls=1",
+        "cmdstat_discard:calls=3,rejected_calls=0,failed_calls=1",
+        "cmdstat_watch:calls=2,rejected_calls=1,failed_calls=1",
+        "cmdstat_unwatch:calls=1,rejected_calls=0,failed_calls=0",
+        "cmdstat_save:calls=0,rejected_calls=1,failed_calls=0",
+        "cmdstat_incr:calls=1,rejected_calls=0,failed_calls=1",
+        "errorstat_ERR:count=8",
+        "errorstat_EXECABORT:count=1",
+        "total_error_replies:9",
+    ];
+    for (port, who) in servers {
+        let mut a = Conn::open(port).expect("connect");
+        let mut b = Conn::open(port).expect("connect");
+        a.must("SET s x");
+        assert_eq!(a.must("CONFIG RESETSTAT"), b"+OK\r\n");
+        for cmd in [
+            "EXEC", "DISCARD", "MULTI", "FOO", "EXEC", "MULTI", "INCR s", "EXEC",
+        ] {
+            a.must(cmd);
+        }
+        a.must("WATCH a");
+        b.must("SET a 1");
+        for cmd in [
+            "MULTI", "EXEC", "MULTI", "MULTI", "WATCH x", "DISCARD", "UNWATCH", "MULTI", "SAVE",
+            "DISCARD", "WATCH",
+        ] {
+            a.must(cmd);
+        }
+        let info = String::from_utf8_lossy(&a.must("INFO all")).into_owned();
+        let got: Vec<String> = want
+            .iter()
+            .map(|w| {
+                let name = w.split(':').next().unwrap_or("");
+                info.lines()
+                    .find(|l| l.starts_with(&format!("{name}:")))
+                    .map(|l| {
+                        // Times vary: keep the counts.
+                        l.split(',')
+                            .filter(|f| !f.starts_with("usec"))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .unwrap_or_else(|| format!("{name}: <missing>"))
+            })
+            .collect();
+        assert_eq!(
+            got, want,
+            "[{who}] INFO after a session of transaction errors"
+        );
+    }
 }
 
 // --- INFO counters of the two EXEC paths (shoal only) -------------------------------------------
