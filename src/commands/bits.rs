@@ -68,7 +68,7 @@ fn setbit(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     let byte = (off >> 3) as usize;
     let mask = bit_mask(off);
     let lru = ctx.shard.lru_clock;
-    let new = match ctx.lookup(key) {
+    let new = match ctx.lookup_str(key)? {
         None => {
             let mut v = vec![0u8; byte + 1];
             if on {
@@ -109,7 +109,7 @@ fn getbit(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     let off = bit_offset(argv[2])?;
     let byte = (off >> 3) as usize;
     let bit = ctx
-        .lookup_read(argv[1])
+        .lookup_read_str(argv[1])?
         .and_then(|e| e.value().get(byte).copied())
         .is_some_and(|b| b & bit_mask(off) != 0);
     out.int(bit as i64);
@@ -186,7 +186,7 @@ fn count_bits(v: &[u8], sbit: u64, ebit: u64) -> u64 {
 
 fn bitcount(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     // As Redis 7.0: a missing key answers 0 before the arguments are even looked at.
-    let Some(e) = ctx.lookup_read(argv[1]) else {
+    let Some(e) = ctx.lookup_read_str(argv[1])? else {
         out.int(0);
         return Ok(());
     };
@@ -264,7 +264,7 @@ fn bitpos(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
         _ => return Err(CmdError::new("ERR The bit argument must be 1 or 0.")),
     };
     // A missing key is an endless run of zeros.
-    let Some(e) = ctx.lookup_read(argv[1]) else {
+    let Some(e) = ctx.lookup_read_str(argv[1])? else {
         out.int(if bit { -1 } else { 0 });
         return Ok(());
     };
@@ -334,7 +334,7 @@ fn bitop(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     // result grows with zeros when a longer source shows up.
     let mut res: Vec<u8> = Vec::new();
     for (n, k) in argv[3..].iter().enumerate() {
-        let src: &[u8] = match ctx.lookup_read(k) {
+        let src: &[u8] = match ctx.lookup_read_str(k)? {
             Some(e) => e.value(),
             None => &[],
         };
@@ -697,7 +697,7 @@ fn bitfield_generic(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out, ro: bool) -> C
     let (ops, highest) = parse_field_ops(argv)?;
     let Some(highest) = highest else {
         // Only GETs: a read that never creates the key; a missing key reads as zeros.
-        let v: &[u8] = match ctx.lookup_read(key) {
+        let v: &[u8] = match ctx.lookup_read_str(key)? {
             Some(e) => e.value(),
             None => &[],
         };
@@ -715,7 +715,7 @@ fn bitfield_generic(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out, ro: bool) -> C
     // The string grows (zero padded) to hold the farthest bit written.
     let need = (highest >> 3) as usize + 1;
     let lru = ctx.shard.lru_clock;
-    let (changes, new) = match ctx.lookup(key) {
+    let (changes, new) = match ctx.lookup_str(key)? {
         None => {
             let mut v = vec![0u8; need];
             let changes = run_field_ops(&mut v, &ops, true, out);

@@ -56,7 +56,7 @@ fn dump(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
         out.null();
         return Ok(());
     };
-    out.bulk(&rdb::dump_string(e.value(), compress));
+    out.bulk(&rdb::dump_entry(e, compress));
     Ok(())
 }
 

@@ -318,12 +318,7 @@ fn persist(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
 }
 
 fn type_cmd(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
-    // Only strings exist so far.
-    let t = if lookup_notouch(ctx, argv[1]).is_some() {
-        "string"
-    } else {
-        "none"
-    };
+    let t = lookup_notouch(ctx, argv[1]).map_or("none", |e| e.type_name());
     out.simple(t);
     Ok(())
 }
@@ -332,10 +327,8 @@ fn type_cmd(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
 
 /// A copy of an entry under another key name, keeping value, expiry, encoding and LRU.
 fn renamed(e: &Entry, key: &[u8], lru: u32) -> Entry {
-    let mut n = Entry::new(key, e.value(), e.expire_at(), lru);
-    if e.is_raw() {
-        n.set_raw();
-    }
+    let mut n = e.with_key(key);
+    n.touch(lru);
     n
 }
 
@@ -564,7 +557,8 @@ fn object(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
             out.int(idle as i64);
         }
         _ => {
-            let shared = e.encoding() == "int"
+            let shared = e.is_string()
+                && e.encoding() == "int"
                 && crate::util::num::parse_i64(e.value())
                     .is_some_and(|v| (0..OBJ_SHARED_INTEGERS).contains(&v));
             out.int(if shared { OBJ_SHARED_REFCOUNT } else { 1 });
@@ -864,7 +858,7 @@ fn scan(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
             if let Some(t) = typ {
                 // Redis looks each candidate up to learn its type (a keyspace hit).
                 stats.keyspace_hits += 1;
-                if !t.eq_ignore_ascii_case(b"string") {
+                if !t.eq_ignore_ascii_case(e.type_name().as_bytes()) {
                     return;
                 }
             }

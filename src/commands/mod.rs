@@ -146,6 +146,24 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// `lookup` for string commands: WRONGTYPE if the key holds another type.
+    #[inline]
+    pub fn lookup_str(&mut self, key: &[u8]) -> Result<Option<&mut Entry>, CmdError> {
+        match self.lookup(key) {
+            Some(e) if !e.is_string() => Err(err::WRONGTYPE),
+            e => Ok(e),
+        }
+    }
+
+    /// `lookup_read` for string commands: WRONGTYPE if the key holds another type.
+    #[inline]
+    pub fn lookup_read_str(&mut self, key: &[u8]) -> Result<Option<&mut Entry>, CmdError> {
+        match self.lookup_read(key) {
+            Some(e) if !e.is_string() => Err(err::WRONGTYPE),
+            e => Ok(e),
+        }
+    }
+
     /// Whether a live key exists (no hit/miss accounting).
     pub fn exists(&mut self, key: &[u8]) -> bool {
         self.lookup(key).is_some()
@@ -400,5 +418,90 @@ mod tests {
             unknown_command_error(&args),
             "ERR unknown command 'foo', with args beginning with: 'a' 'b' "
         );
+    }
+
+    /// Every data command against a key holding another type (a test object, as no other
+    /// type exists yet): string commands answer WRONGTYPE and change nothing; commands that
+    /// overwrite or work on any type behave as Redis's do.
+    #[test]
+    fn string_commands_refuse_other_types() {
+        use crate::protocol::Proto;
+        use crate::runtime::shard::Shard;
+        use crate::storage::object::Blob;
+        const WT: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+        let run = |sh: &mut Shard, args: &[&str]| -> String {
+            let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+            let (idx, _) = lookup(argv[0]).unwrap();
+            let mut out = Out::new(Proto::Resp2);
+            sh.execute(0, 1_000, idx, &argv, &mut out);
+            String::from_utf8_lossy(&out.buf).into_owned()
+        };
+        let fresh = || {
+            let mut sh = Shard::new(0, 1);
+            sh.dbs[0].insert(Entry::new_obj(b"o", Box::new(Blob(b"x".to_vec())), None, 0));
+            sh.dbs[0].insert(Entry::new(b"s", b"abc", None, 0));
+            sh
+        };
+        let refused: &[&[&str]] = &[
+            &["get", "o"],
+            &["getdel", "o"],
+            &["getex", "o", "EX", "10"],
+            &["getset", "o", "v"],
+            &["set", "o", "v", "GET"],
+            &["append", "o", "v"],
+            &["strlen", "o"],
+            &["getrange", "o", "0", "1"],
+            &["substr", "o", "0", "1"],
+            &["setrange", "o", "0", "v"],
+            &["incr", "o"],
+            &["decr", "o"],
+            &["incrby", "o", "2"],
+            &["decrby", "o", "2"],
+            &["incrbyfloat", "o", "1.5"],
+            &["setbit", "o", "1", "1"],
+            &["getbit", "o", "1"],
+            &["bitcount", "o"],
+            &["bitpos", "o", "1"],
+            &["bitop", "and", "d", "o", "s"],
+            &["bitfield", "o", "get", "u8", "0"],
+            &["bitfield_ro", "o", "get", "u8", "0"],
+        ];
+        for args in refused {
+            let mut sh = fresh();
+            assert_eq!(run(&mut sh, args), WT, "{args:?}");
+            let e = sh.dbs[0].peek(b"o", 0).unwrap();
+            assert_eq!(e.type_name(), "blob", "{args:?} changed the key");
+            assert!(sh.dbs[0].peek(b"d", 0).is_none(), "{args:?}");
+        }
+        let mut sh = fresh();
+        assert_eq!(
+            run(&mut sh, &["lcs", "o", "s"]),
+            "-ERR The specified keys must contain string values\r\n"
+        );
+        assert_eq!(
+            run(&mut sh, &["mget", "s", "o", "none"]),
+            "*3\r\n$3\r\nabc\r\n$-1\r\n$-1\r\n"
+        );
+        assert_eq!(run(&mut sh, &["type", "o"]), "+blob\r\n");
+        assert_eq!(run(&mut sh, &["object", "encoding", "o"]), "$4\r\nblob\r\n");
+        assert_eq!(run(&mut sh, &["exists", "o"]), ":1\r\n");
+        assert_eq!(run(&mut sh, &["expire", "o", "100"]), ":1\r\n");
+        // DUMP writes the object's own encoding (the test object writes a string).
+        assert!(run(&mut sh, &["dump", "o"]).starts_with("$"));
+        assert_eq!(run(&mut sh, &["rename", "o", "o2"]), "+OK\r\n");
+        assert_eq!(run(&mut sh, &["type", "o2"]), "+blob\r\n");
+        assert_eq!(run(&mut sh, &["copy", "o2", "o3"]), ":1\r\n");
+        assert_eq!(run(&mut sh, &["type", "o3"]), "+blob\r\n");
+        assert!(sh.dbs[0]
+            .peek(b"o3", 0)
+            .unwrap()
+            .same_data(&sh.dbs[0].peek(b"o2", 0).unwrap().with_key(b"o3")));
+        // SET overwrites whatever type was there; MSET too; SETNX sees the key exists.
+        assert_eq!(run(&mut sh, &["setnx", "o3", "v"]), ":0\r\n");
+        assert_eq!(run(&mut sh, &["set", "o2", "v"]), "+OK\r\n");
+        assert_eq!(run(&mut sh, &["get", "o2"]), "$1\r\nv\r\n");
+        assert_eq!(run(&mut sh, &["mset", "o3", "w"]), "+OK\r\n");
+        assert_eq!(run(&mut sh, &["type", "o3"]), "+string\r\n");
+        assert_eq!(run(&mut sh, &["del", "o3"]), ":1\r\n");
     }
 }

@@ -309,21 +309,22 @@ pub fn commands() -> Vec<Command> {
 }
 
 /// Replies with a key's value (nil if absent), counting the hit or miss: Redis's getGenericCommand.
-fn reply_value(ctx: &mut Ctx, key: &[u8], out: &mut Out) -> bool {
-    match ctx.lookup_read(key) {
+/// WRONGTYPE (nothing written) if the key holds another type.
+fn reply_value(ctx: &mut Ctx, key: &[u8], out: &mut Out) -> Result<bool, CmdError> {
+    match ctx.lookup_read_str(key)? {
         Some(e) => {
             out.bulk(e.value());
-            true
+            Ok(true)
         }
         None => {
             out.null();
-            false
+            Ok(false)
         }
     }
 }
 
 fn get(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
-    reply_value(ctx, argv[1], out);
+    reply_value(ctx, argv[1], out)?;
     Ok(())
 }
 
@@ -438,7 +439,7 @@ fn set_generic(
         None => None,
     };
     if o.get {
-        reply_value(ctx, key, out);
+        reply_value(ctx, key, out)?;
     }
     // Some(old TTL) when the key exists; a plain SET skips this lookup (the hot path).
     let old = if o.nx || o.xx || o.keepttl {
@@ -501,7 +502,7 @@ fn psetex(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
 fn getex(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     let o = parse_ext(argv, 2, false)?;
     let key = argv[1];
-    if ctx.lookup_read(key).is_none() {
+    if ctx.lookup_read_str(key)?.is_none() {
         out.null();
         return Ok(());
     }
@@ -534,14 +535,14 @@ fn getex(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
 }
 
 fn getdel(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
-    if reply_value(ctx, argv[1], out) {
+    if reply_value(ctx, argv[1], out)? {
         ctx.remove(argv[1]);
     }
     Ok(())
 }
 
 fn getset(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
-    reply_value(ctx, argv[1], out);
+    reply_value(ctx, argv[1], out)?;
     ctx.set(argv[1], argv[2], None);
     Ok(())
 }
@@ -549,7 +550,11 @@ fn getset(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
 fn mget(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     out.array(argv.len() - 1);
     for k in &argv[1..] {
-        reply_value(ctx, k, out);
+        // MGET answers nil for keys of another type, no error.
+        match ctx.lookup_read(k) {
+            Some(e) if e.is_string() => out.bulk(e.value()),
+            _ => out.null(),
+        }
     }
     Ok(())
 }
@@ -592,7 +597,7 @@ fn check_len(len: u64, add: u64) -> CmdResult {
 
 fn append(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     let (key, add) = (argv[1], argv[2]);
-    let new = match ctx.lookup(key) {
+    let new = match ctx.lookup_str(key)? {
         None => None,
         Some(e) => {
             let old = e.value();
@@ -620,7 +625,7 @@ fn append(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
 }
 
 fn strlen(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
-    let n = ctx.lookup_read(argv[1]).map_or(0, |e| e.value().len());
+    let n = ctx.lookup_read_str(argv[1])?.map_or(0, |e| e.value().len());
     out.int(n as i64);
     Ok(())
 }
@@ -628,7 +633,7 @@ fn strlen(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
 fn getrange(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     let mut start = args::int(argv[2])?;
     let mut end = args::int(argv[3])?;
-    let Some(e) = ctx.lookup_read(argv[1]) else {
+    let Some(e) = ctx.lookup_read_str(argv[1])? else {
         out.bulk(b"");
         return Ok(());
     };
@@ -666,7 +671,7 @@ fn setrange(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     }
     let offset = offset as u64;
     let lru = ctx.shard.lru_clock;
-    let new = match ctx.lookup(key) {
+    let new = match ctx.lookup_str(key)? {
         None => {
             if val.is_empty() {
                 out.int(0);
@@ -710,7 +715,7 @@ fn setrange(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
 /// INCR and friends: the value must be a 64-bit integer; the TTL stays.
 fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64, out: &mut Out) -> CmdResult {
     let lru = ctx.shard.lru_clock;
-    let (old, expire) = match ctx.lookup(key) {
+    let (old, expire) = match ctx.lookup_str(key)? {
         None => (0, None),
         Some(e) => (parse_i64(e.value()).ok_or(err::NOT_INT)?, e.expire_at()),
     };
@@ -748,7 +753,7 @@ fn incrbyfloat(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     let key = argv[1];
     let lru = ctx.shard.lru_clock;
     // Redis adds in x87 long double; incr_by_float reproduces its digits exactly.
-    let (res, expire) = match ctx.lookup(key) {
+    let (res, expire) = match ctx.lookup_str(key)? {
         None => (incr_by_float(b"0", argv[2]), None),
         Some(e) => (incr_by_float(e.value(), argv[2]), e.expire_at()),
     };
@@ -768,14 +773,17 @@ fn incrbyfloat(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
 }
 
 fn lcs(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
-    let a = ctx
-        .lookup_read(argv[1])
-        .map(|e| e.value().to_vec())
-        .unwrap_or_default();
-    let b = ctx
-        .lookup_read(argv[2])
-        .map(|e| e.value().to_vec())
-        .unwrap_or_default();
+    let mut value = |k: &[u8]| -> Result<Vec<u8>, CmdError> {
+        match ctx.lookup_read(k) {
+            Some(e) if !e.is_string() => Err(CmdError::new(
+                "ERR The specified keys must contain string values",
+            )),
+            Some(e) => Ok(e.value().to_vec()),
+            None => Ok(Vec::new()),
+        }
+    };
+    let a = value(argv[1])?;
+    let b = value(argv[2])?;
     let (mut getidx, mut getlen, mut withmatchlen, mut minmatchlen) = (false, false, false, 0i64);
     let mut j = 3;
     while j < argv.len() {

@@ -280,6 +280,36 @@ pub fn write_string_key(
     write_string(buf, value, compress);
 }
 
+/// Any entry: a string as `write_string_key`, an object in its own RDB encoding.
+pub fn write_entry(buf: &mut Vec<u8>, e: &crate::storage::Entry, compress: bool) {
+    match e.obj() {
+        None => write_string_key(buf, e.key(), e.value(), e.expire_at(), compress),
+        Some(o) => {
+            if let Some(t) = e.expire_at() {
+                buf.push(opcode::EXPIRETIME_MS);
+                buf.extend_from_slice(&t.to_le_bytes());
+            }
+            buf.push(o.rdb_type());
+            write_string(buf, e.key(), compress);
+            o.write_rdb(buf);
+        }
+    }
+}
+
+/// A DUMP payload of any entry's value.
+pub fn dump_entry(e: &crate::storage::Entry, compress: bool) -> Vec<u8> {
+    let Some(o) = e.obj() else {
+        return dump_string(e.value(), compress);
+    };
+    let mut p = Vec::with_capacity(64);
+    p.push(o.rdb_type());
+    o.write_rdb(&mut p);
+    p.extend_from_slice(&RDB_VERSION_WRITTEN.to_le_bytes());
+    let crc = crc64(0, &p);
+    p.extend_from_slice(&crc.to_le_bytes());
+    p
+}
+
 /// The EOF opcode; the caller appends the 8-byte checksum.
 pub fn write_eof(buf: &mut Vec<u8>) {
     buf.push(opcode::EOF);

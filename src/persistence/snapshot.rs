@@ -327,7 +327,7 @@ async fn serialize(snap: ShardSnapshot, job: SaveJob) {
             let mut n = 0u64;
             for e in it.by_ref() {
                 let e = e.get();
-                rdb::write_string_key(&mut buf, e.key(), e.value(), e.expire_at(), job.compress);
+                rdb::write_entry(&mut buf, e, job.compress);
                 n += 1;
                 if buf.len() >= CHUNK {
                     break;

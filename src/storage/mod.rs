@@ -2,6 +2,7 @@
 
 pub mod db;
 pub mod entry;
+pub mod object;
 pub mod table;
 
 pub use db::Db;
