@@ -239,7 +239,8 @@ port_in_use() {
 free_port() {
     local p
     for _ in $(seq 200); do
-        p=$((20000 + RANDOM % 40000))
+        # Below the kernel's ephemeral range (32768+), where outgoing connections take ports.
+        p=$((21000 + RANDOM % 9000))
         port_in_use "$p" || {
             echo "$p"
             return
