@@ -191,7 +191,13 @@ pub async fn exec(ctx: &mut ConnCtx, out: &mut Out) -> bool {
     let watched = std::mem::take(&mut ctx.watched);
     if multi.aborted {
         release(ctx, watched);
-        ctx.local.shard.borrow_mut().record_error(EXECABORT);
+        let mut sh = ctx.local.shard.borrow_mut();
+        sh.record_error(EXECABORT);
+        // Redis counts an aborted EXEC as a failed call.
+        if let Some((i, _)) = commands::lookup(b"exec") {
+            sh.cmd_stats[i].failed_calls += 1;
+        }
+        drop(sh);
         out.error(EXECABORT);
         return false;
     }
@@ -406,6 +412,7 @@ async fn exec_held(
         return false;
     }
     let mut reset_rdb = false;
+    let mut reload = None;
     for q in multi.queued {
         let argv: Vec<&[u8]> = q.args.iter().map(|a| &a[..]).collect();
         match table[q.cmd].run {
@@ -496,25 +503,26 @@ async fn exec_held(
                         reset_rdb |= then_reset_rdb;
                     }
                     Effect::Save(SaveKind::Bgsave) | Effect::Save(SaveKind::BgsaveSchedule) => {
-                        // BGSAVE answers before its barrier, which waits for our hold: safe.
-                        let kind = if matches!(effect, Effect::Save(SaveKind::Bgsave)) {
-                            SaveKind::Bgsave
-                        } else {
-                            SaveKind::BgsaveSchedule
-                        };
+                        // Inside EXEC Redis always schedules the save (it starts after EXEC).
                         let (tx, rx) = oneshot::channel();
-                        if server
-                            .coordinator
-                            .send(CoordMsg::Save { kind, reply: tx })
-                            .is_err()
-                        {
+                        let msg = CoordMsg::Save {
+                            kind: SaveKind::BgsaveSchedule,
+                            reply: tx,
+                        };
+                        if server.coordinator.send(msg).is_err() {
                             return true;
                         }
                         match rx.await {
-                            Ok(Ok(status)) => out.simple(status),
+                            Ok(Ok(_)) => out.simple("Background saving scheduled"),
                             Ok(Err(e)) => out.error(&e),
                             Err(_) => return true,
                         }
+                    }
+                    Effect::Save(SaveKind::Reload { save }) => {
+                        // The reload needs a barrier of its own: it runs once our hold is gone.
+                        // The data it loads is what the transaction leaves, as in Redis.
+                        reload = Some(save);
+                        out.ok();
                     }
                     _ => {
                         // Anything that waits for a barrier of its own would wait for us.
@@ -529,6 +537,16 @@ async fn exec_held(
         out.proto = ctx.proto;
     }
     drop(held);
+    if let Some(save) = reload {
+        let (tx, rx) = oneshot::channel();
+        let msg = CoordMsg::Save {
+            kind: SaveKind::Reload { save },
+            reply: tx,
+        };
+        if server.coordinator.send(msg).is_ok() {
+            let _ = rx.await;
+        }
+    }
     if reset_rdb {
         let (tx, rx) = oneshot::channel();
         let msg = CoordMsg::Save {
