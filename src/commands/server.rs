@@ -1787,6 +1787,39 @@ const OWN_CONTAINERS: &[(&str, &[Sub])] = &[
     ("function", FUNCTION_SUBS),
 ];
 
+/// The error Redis gives before running a container command (OBJECT, CONFIG...) whose
+/// subcommand is unknown or has the wrong arity; None when it would run. Inside MULTI, this is
+/// checked while queueing (Redis looks subcommands up before queueing).
+pub fn subcommand_error(cmd: &Command, argv: &[&[u8]]) -> Option<String> {
+    if argv.len() < 2 {
+        return None;
+    }
+    let subs = subcommands(cmd.name);
+    if subs.is_empty() {
+        return None;
+    }
+    let sub = argv[1];
+    let Some(d) = subs.iter().find(|d| {
+        d.name
+            .split_once('|')
+            .is_some_and(|(_, s)| sub.eq_ignore_ascii_case(s.as_bytes()))
+    }) else {
+        return Some(format!(
+            "ERR unknown subcommand '{}'. Try {} HELP.",
+            String::from_utf8_lossy(&sub[..sub.len().min(128)]),
+            cmd.name.to_ascii_uppercase()
+        ));
+    };
+    let n = argv.len() as i32;
+    if (d.arity > 0 && n != d.arity) || n < -d.arity {
+        return Some(format!(
+            "ERR wrong number of arguments for '{}' command",
+            d.name
+        ));
+    }
+    None
+}
+
 /// The subcommands COMMAND shows for table command `name`, sorted by name.
 fn subcommands(name: &str) -> Vec<&'static Doc> {
     let prefix = format!("{name}|");

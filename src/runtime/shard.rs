@@ -233,10 +233,26 @@ impl Shard {
         if c.flags & commands::flags::WRITE == 0 {
             return;
         }
+        // Keys a write only reads (COPY's and BITOP's sources) do not change.
+        let only_dest = matches!(c.name, "copy" | "bitop");
         for i in c.key_positions(args.len()) {
+            if only_dest && i != 2 {
+                continue;
+            }
             if let Some(k) = args.get(i) {
                 let d = commands::keyspace::key_db(c, args, i, db);
                 self.watched.touch(d, k);
+            }
+        }
+        // MOVE writes its key in the target db too.
+        if c.name == "move" {
+            if let (Some(k), Some(to)) = (
+                args.get(1),
+                args.get(2).and_then(|a| crate::util::num::parse_i64(a)),
+            ) {
+                if (0..DATABASES as i64).contains(&to) {
+                    self.watched.touch(to as usize, k);
+                }
             }
         }
     }

@@ -341,17 +341,12 @@ async fn run_commands(
         if !cmd.arity_ok(argv.len()) {
             flush(&mut fan, ctx, out).await;
             let msg = commands::arity_error(cmd.name);
-            local.shard.borrow_mut().record_rejected(Some(idx), &msg);
-            out.error(&msg);
-            ctx.flag_transaction();
+            reject(ctx, out, idx, &msg);
             continue;
         }
         if !ctx.authenticated && cmd.flags & commands::flags::NO_AUTH == 0 {
             flush(&mut fan, ctx, out).await;
-            let msg = "NOAUTH Authentication required.";
-            local.shard.borrow_mut().record_rejected(Some(idx), msg);
-            out.error(msg);
-            ctx.flag_transaction();
+            reject(ctx, out, idx, "NOAUTH Authentication required.");
             continue;
         }
         if !server
@@ -362,9 +357,7 @@ async fn run_commands(
             && writes_refused(&server)
         {
             flush(&mut fan, ctx, out).await;
-            local.shard.borrow_mut().record_rejected(Some(idx), MISCONF);
-            out.error(MISCONF);
-            ctx.flag_transaction();
+            reject(ctx, out, idx, MISCONF);
             continue;
         }
         if ctx.multi.is_some()
@@ -375,10 +368,18 @@ async fn run_commands(
         {
             flush(&mut fan, ctx, out).await;
             if cmd.flags & commands::flags::NO_MULTI != 0 {
-                let msg = "ERR Command not allowed inside a transaction";
-                local.shard.borrow_mut().record_rejected(Some(idx), msg);
-                out.error(msg);
-                ctx.flag_transaction();
+                reject(
+                    ctx,
+                    out,
+                    idx,
+                    "ERR Command not allowed inside a transaction",
+                );
+                continue;
+            }
+            // Redis looks subcommands up before queueing: unknown ones and wrong arities are
+            // refused now, and EXEC then aborts.
+            if let Some(msg) = commands::server::subcommand_error(cmd, &argv) {
+                reject(ctx, out, idx, &msg);
                 continue;
             }
             if let Some(m) = ctx.multi.as_mut() {
@@ -562,6 +563,27 @@ async fn run_commands(
     }
     flush(&mut fan, ctx, out).await;
     false
+}
+
+/// Refuses a command before it runs. Inside MULTI this flags the transaction; a refused EXEC
+/// (EXEC x, NOAUTH, MISCONF) answers EXECABORT, in MULTI or not, and discards any transaction,
+/// as Redis's execCommandAbort.
+fn reject(ctx: &mut ConnCtx, out: &mut Out, idx: usize, msg: &str) {
+    if commands::table()[idx].name == "exec" {
+        ctx.multi = None;
+        super::transaction::unwatch_all(ctx);
+        let why = msg.strip_prefix("ERR ").unwrap_or(msg);
+        let msg = format!("EXECABORT Transaction discarded because of: {why}");
+        ctx.local
+            .shard
+            .borrow_mut()
+            .record_rejected(Some(idx), &msg);
+        out.error(&msg);
+        return;
+    }
+    ctx.local.shard.borrow_mut().record_rejected(Some(idx), msg);
+    out.error(msg);
+    ctx.flag_transaction();
 }
 
 const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";

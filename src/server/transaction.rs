@@ -191,7 +191,13 @@ pub async fn exec(ctx: &mut ConnCtx, out: &mut Out) -> bool {
     let watched = std::mem::take(&mut ctx.watched);
     if multi.aborted {
         release(ctx, watched);
-        ctx.local.shard.borrow_mut().record_error(EXECABORT);
+        let mut sh = ctx.local.shard.borrow_mut();
+        sh.record_error(EXECABORT);
+        // Redis counts an aborted EXEC as a failed call.
+        if let Some((i, _)) = commands::lookup(b"exec") {
+            sh.cmd_stats[i].failed_calls += 1;
+        }
+        drop(sh);
         out.error(EXECABORT);
         return false;
     }
@@ -296,6 +302,116 @@ async fn exec_on_one_shard(
     }
 }
 
+/// Where each queued command runs, when every one is a single-shard data command (then each
+/// shard can run its own commands in one step, all shards at once: commands on different shards
+/// touch disjoint keys, so only the order within a shard matters).
+fn part_targets(multi: &MultiState, shards: &[usize], nshards: usize) -> Option<Vec<usize>> {
+    let table = commands::table();
+    let first = shards.first().copied().unwrap_or(0);
+    multi
+        .queued
+        .iter()
+        .map(|q| {
+            if matches!(table[q.cmd].run, Run::Conn(_)) {
+                return None;
+            }
+            let argv: Vec<&[u8]> = q.args.iter().map(|a| &a[..]).collect();
+            command_shard(q.cmd, &argv, nshards)
+                .map(|s| s.filter(|s| shards.contains(s)).unwrap_or(first))
+        })
+        .collect()
+}
+
+/// Each shard's part: its commands, in order, with where each reply ends.
+fn parts(
+    ctx: &ConnCtx,
+    multi: MultiState,
+    targets: &[usize],
+    now: u64,
+) -> Vec<(usize, coordinator::Part)> {
+    let (db, proto) = (ctx.db, ctx.proto);
+    let mut per_shard: Vec<(usize, Vec<Queued>)> = Vec::new();
+    for (q, &s) in multi.queued.into_iter().zip(targets) {
+        match per_shard.iter_mut().find(|(x, _)| *x == s) {
+            Some((_, v)) => v.push(q),
+            None => per_shard.push((s, vec![q])),
+        }
+    }
+    per_shard
+        .into_iter()
+        .map(|(s, cmds)| {
+            let f: coordinator::Part = Box::new(move |sh: &mut Shard| {
+                let mut o = Out::new(proto);
+                let mut ends = Vec::with_capacity(cmds.len());
+                let mut argv: Vec<&[u8]> = Vec::new();
+                for q in &cmds {
+                    argv.clear();
+                    argv.extend(q.args.iter().map(|a| &a[..]));
+                    sh.execute(db, now, q.cmd, &argv, &mut o);
+                    ends.push(o.buf.len());
+                }
+                (o.buf, ends)
+            });
+            (s, f)
+        })
+        .collect()
+}
+
+/// Writes the parts' replies in command order; false if a part is missing.
+fn reassemble(targets: &[usize], results: Vec<coordinator::PartResult>, out: &mut Out) -> bool {
+    // Parts come back in the order of their first command's shard.
+    let mut order: Vec<usize> = Vec::new();
+    for &s in targets {
+        if !order.contains(&s) {
+            order.push(s);
+        }
+    }
+    let mut cursors: Vec<(usize, coordinator::PartResult, usize)> = order
+        .into_iter()
+        .zip(results)
+        .map(|(s, r)| (s, r, 0))
+        .collect();
+    for &s in targets {
+        let Some((_, (bytes, ends), next)) = cursors.iter_mut().find(|(x, _, _)| *x == s) else {
+            return false;
+        };
+        let start = if *next == 0 { 0 } else { ends[*next - 1] };
+        let end = ends.get(*next).copied().unwrap_or(bytes.len());
+        out.buf.extend_from_slice(&bytes[start..end]);
+        *next += 1;
+    }
+    true
+}
+
+/// Runs the parts through one coordinator message (no watches to check first).
+async fn exec_parts(
+    ctx: &mut ConnCtx,
+    shards: Vec<usize>,
+    multi: MultiState,
+    targets: Vec<usize>,
+    now: u64,
+    out: &mut Out,
+) -> bool {
+    let server = ctx.local.server.clone();
+    let n = multi.queued.len();
+    let work = parts(ctx, multi, &targets, now);
+    let (tx, rx) = oneshot::channel();
+    let msg = CoordMsg::HoldRun {
+        shards,
+        work,
+        reply: tx,
+    };
+    if server.coordinator.send(msg).is_err() {
+        return true;
+    }
+    let Ok(results) = rx.await else { return true };
+    server
+        .exec_multi_shard
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    out.array(n);
+    !reassemble(&targets, results, out)
+}
+
 /// The multi-shard path: hold `shards` through the coordinator, check, run each command on its
 /// shard in order, release.
 async fn exec_held(
@@ -308,6 +424,11 @@ async fn exec_held(
 ) -> bool {
     let server = ctx.local.server.clone();
     let nshards = server.nshards;
+    if watched.is_empty() {
+        if let Some(targets) = part_targets(&multi, &shards, nshards) {
+            return exec_parts(ctx, shards, multi, targets, now, out).await;
+        }
+    }
     let (tx, rx) = oneshot::channel();
     let msg = CoordMsg::Hold {
         shards: shards.clone(),
@@ -343,69 +464,22 @@ async fn exec_held(
     let first = shards.first().copied().unwrap_or(0);
     out.array(multi.queued.len());
 
-    // Only single-shard data commands: each held shard runs its own commands in one step, all
-    // shards at once; their replies are then put back in command order. (Commands on different
-    // shards touch disjoint keys, so only the order within a shard matters.)
-    let targets: Option<Vec<usize>> = multi
-        .queued
-        .iter()
-        .map(|q| {
-            if matches!(table[q.cmd].run, Run::Conn(_)) {
-                return None;
-            }
-            let argv: Vec<&[u8]> = q.args.iter().map(|a| &a[..]).collect();
-            command_shard(q.cmd, &argv, nshards)
-                .map(|s| s.filter(|s| shards.contains(s)).unwrap_or(first))
-        })
-        .collect();
-    if let Some(targets) = targets {
-        let (db, proto) = (ctx.db, ctx.proto);
-        let mut per_shard: Vec<(usize, Vec<Queued>)> = Vec::new();
-        for (q, &s) in multi.queued.into_iter().zip(&targets) {
-            match per_shard.iter_mut().find(|(x, _)| *x == s) {
-                Some((_, v)) => v.push(q),
-                None => per_shard.push((s, vec![q])),
-            }
-        }
-        let runs: Vec<_> = per_shard
-            .into_iter()
-            .map(|(s, cmds)| {
-                held.on(s, move |sh: &mut Shard| {
-                    let mut o = Out::new(proto);
-                    let mut ends = Vec::with_capacity(cmds.len());
-                    let mut argv: Vec<&[u8]> = Vec::new();
-                    for q in &cmds {
-                        argv.clear();
-                        argv.extend(q.args.iter().map(|a| &a[..]));
-                        sh.execute(db, now, q.cmd, &argv, &mut o);
-                        ends.push(o.buf.len());
-                    }
-                    (s, o.buf, ends)
-                })
-            })
-            .collect();
+    if let Some(targets) = part_targets(&multi, &shards, nshards) {
+        let parts = parts(ctx, multi, &targets, now);
+        let runs: Vec<_> = parts.into_iter().map(|(s, f)| held.on(s, f)).collect();
         let results = join_all(runs).await;
         drop(held);
-        let mut replies = Vec::with_capacity(results.len());
-        for r in results {
-            match r {
-                Ok(r) => replies.push((r, 0usize)),
+        let mut r = Vec::with_capacity(results.len());
+        for x in results {
+            match x {
+                Ok(x) => r.push(x),
                 Err(_) => return true,
             }
         }
-        for s in targets {
-            let Some(((_, bytes, ends), next)) = replies.iter_mut().find(|((x, _, _), _)| *x == s)
-            else {
-                return true;
-            };
-            let start = if *next == 0 { 0 } else { ends[*next - 1] };
-            let end = ends.get(*next).copied().unwrap_or(bytes.len());
-            out.buf.extend_from_slice(&bytes[start..end]);
-            *next += 1;
-        }
-        return false;
+        return !reassemble(&targets, r, out);
     }
     let mut reset_rdb = false;
+    let mut reload = None;
     for q in multi.queued {
         let argv: Vec<&[u8]> = q.args.iter().map(|a| &a[..]).collect();
         match table[q.cmd].run {
@@ -496,25 +570,26 @@ async fn exec_held(
                         reset_rdb |= then_reset_rdb;
                     }
                     Effect::Save(SaveKind::Bgsave) | Effect::Save(SaveKind::BgsaveSchedule) => {
-                        // BGSAVE answers before its barrier, which waits for our hold: safe.
-                        let kind = if matches!(effect, Effect::Save(SaveKind::Bgsave)) {
-                            SaveKind::Bgsave
-                        } else {
-                            SaveKind::BgsaveSchedule
-                        };
+                        // Inside EXEC Redis always schedules the save (it starts after EXEC).
                         let (tx, rx) = oneshot::channel();
-                        if server
-                            .coordinator
-                            .send(CoordMsg::Save { kind, reply: tx })
-                            .is_err()
-                        {
+                        let msg = CoordMsg::Save {
+                            kind: SaveKind::BgsaveSchedule,
+                            reply: tx,
+                        };
+                        if server.coordinator.send(msg).is_err() {
                             return true;
                         }
                         match rx.await {
-                            Ok(Ok(status)) => out.simple(status),
+                            Ok(Ok(_)) => out.simple("Background saving scheduled"),
                             Ok(Err(e)) => out.error(&e),
                             Err(_) => return true,
                         }
+                    }
+                    Effect::Save(SaveKind::Reload { save }) => {
+                        // The reload needs a barrier of its own: it runs once our hold is gone.
+                        // The data it loads is what the transaction leaves, as in Redis.
+                        reload = Some(save);
+                        out.ok();
                     }
                     _ => {
                         // Anything that waits for a barrier of its own would wait for us.
@@ -529,6 +604,16 @@ async fn exec_held(
         out.proto = ctx.proto;
     }
     drop(held);
+    if let Some(save) = reload {
+        let (tx, rx) = oneshot::channel();
+        let msg = CoordMsg::Save {
+            kind: SaveKind::Reload { save },
+            reply: tx,
+        };
+        if server.coordinator.send(msg).is_ok() {
+            let _ = rx.await;
+        }
+    }
     if reset_rdb {
         let (tx, rx) = oneshot::channel();
         let msg = CoordMsg::Save {
