@@ -3,6 +3,7 @@
 pub mod db;
 pub mod entry;
 pub mod object;
+pub mod stream;
 pub mod table;
 
 pub use db::Db;
