@@ -230,6 +230,17 @@ impl Block {
         }
     }
 
+    /// Gives back the growth slack once the block is complete. A fresh
+    /// exact-size buffer, because `shrink_to_fit` may keep the allocation
+    /// (mimalloc's realloc does when at least half stays used).
+    pub fn seal(&mut self) {
+        if self.data.capacity() > self.data.len() {
+            let mut exact = Vec::with_capacity(self.data.len());
+            exact.extend_from_slice(&self.data);
+            self.data = exact;
+        }
+    }
+
     /// Heap bytes held (the vector's capacity).
     pub fn heap_bytes(&self) -> usize {
         self.data.capacity()

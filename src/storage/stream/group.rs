@@ -9,7 +9,7 @@
 use std::collections::{btree_map, BTreeMap, BTreeSet};
 use std::mem::size_of;
 
-use super::{EntryRef, Stream, StreamError, StreamId};
+use super::{btree_bytes, EntryRef, Stream, StreamError, StreamId};
 
 /// The named group does not exist. The caller words the NOGROUP error,
 /// which differs per command and names the key.
@@ -239,21 +239,21 @@ impl Group {
     }
 
     pub(super) fn mem_usage(&self) -> usize {
-        // Per B-tree slot, about a third of a node's slack and pointers.
-        const SLOT_OVERHEAD: usize = 16;
-        let pel =
-            self.pel.len() * (size_of::<StreamId>() + size_of::<PendingEntry>() + SLOT_OVERHEAD);
+        let pel = btree_bytes(
+            self.pel.len(),
+            size_of::<StreamId>() + size_of::<PendingEntry>(),
+        );
+        let names = btree_bytes(self.names.len(), size_of::<Box<[u8]>>() + size_of::<u32>());
         let consumers: usize = self
             .consumers()
-            .map(|c| {
-                2 * c.name.len()
-                    + size_of::<Consumer>()
-                    + size_of::<u32>()
-                    + 2 * SLOT_OVERHEAD
-                    + c.pel.len() * (size_of::<StreamId>() + SLOT_OVERHEAD)
-            })
+            .map(|c| 2 * c.name.len() + btree_bytes(c.pel.len(), size_of::<StreamId>()))
             .sum();
-        size_of::<Group>() + pel + consumers + self.slots.capacity() * size_of::<Option<Consumer>>()
+        size_of::<Group>()
+            + pel
+            + names
+            + consumers
+            + self.slots.capacity() * size_of::<Option<Consumer>>()
+            + self.free_slots.capacity() * size_of::<u32>()
     }
 }
 
