@@ -490,7 +490,7 @@ impl Stream {
         })
     }
 
-    /// XPENDING key group [IDLE min] start end count [consumer]: pending
+    /// `XPENDING key group [IDLE min] start end count [consumer]`: pending
     /// entries in `start..=end`, at most `count` (0 gives none, as Redis
     /// treats a count below 1), of one consumer if named (an unknown one has
     /// none), skipping those idle less than `min_idle_ms` when that is not 0.
