@@ -605,7 +605,8 @@ impl<'a> Iterator for Range<'a> {
 pub struct RevRange<'a> {
     /// Blocks still to visit, consumed from the back.
     blocks: Option<btree_map::Range<'a, StreamId, Block>>,
-    /// The current block's entries in stored order; popped from the back.
+    /// The current block's live entries up to `end`, in stored order;
+    /// popped from the back.
     pending: Vec<RawEntry>,
     data: &'a [u8],
     start: StreamId,
@@ -617,10 +618,7 @@ impl<'a> Iterator for RevRange<'a> {
 
     fn next(&mut self) -> Option<EntryRef<'a>> {
         loop {
-            while let Some(raw) = self.pending.pop() {
-                if raw.is_deleted() || raw.id > self.end {
-                    continue;
-                }
+            if let Some(raw) = self.pending.pop() {
                 if raw.id < self.start {
                     self.blocks = None;
                     self.pending.clear();
@@ -631,7 +629,10 @@ impl<'a> Iterator for RevRange<'a> {
             let (key, block) = self.blocks.as_mut()?.next_back()?;
             let mut cursor = block.cursor(*key);
             while let Some(raw) = cursor.next_raw() {
-                self.pending.push(raw);
+                // What the backward walk would skip need not be kept.
+                if !raw.is_deleted() && raw.id <= self.end {
+                    self.pending.push(raw);
+                }
             }
             self.data = &block.data;
         }
