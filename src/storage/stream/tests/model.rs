@@ -260,9 +260,13 @@ fn run(limits: NodeLimits, ops: Vec<(Op, Probe)>) -> Result<(), TestCaseError> {
             }
             Op::SetId { back } => {
                 let top = model.entries.last().map(|e| e.0);
-                let target = StreamId::new((model.last_id.ms + 1).saturating_sub(u64::from(back)), 0);
+                let target =
+                    StreamId::new((model.last_id.ms + 1).saturating_sub(u64::from(back)), 0);
                 if matches!(top, Some(t) if target < t) {
-                    prop_assert_eq!(s.set_id(target, None, None), Err(StreamError::SetIdBelowTop));
+                    prop_assert_eq!(
+                        s.set_id(target, None, None),
+                        Err(StreamError::SetIdBelowTop)
+                    );
                 } else if target >= model.last_id {
                     prop_assert_eq!(s.set_id(target, None, None), Ok(()));
                     model.last_id = target;
