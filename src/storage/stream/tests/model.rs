@@ -339,7 +339,15 @@ fn trim_and_check(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    // Saved failure cases live next to this file (model.proptest-regressions), not in a
+    // directory at the top of the repository.
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::SourceParallel("proptest-regressions"),
+        )),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn stream_matches_model(
