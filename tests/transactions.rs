@@ -1184,6 +1184,67 @@ fn watch_ignores_read_sources_of_writes() {
     check_scenarios(read_source_scenarios);
 }
 
+/// A multi-key write touches only the watched keys it wrote: DEL of a missing watched key next to
+/// a present one does not abort; MSET rewriting the same value does (Redis 7.0.15). Same hashtag,
+/// so the keys share a shard under any --shards; the cross-shard form is checked too.
+fn multi_key_write_scenarios() -> Vec<(&'static str, Vec<Step>)> {
+    let case = |a: &'static str,
+                k: &'static str,
+                cmd: &'static str,
+                reply: &'static str,
+                aborts: bool|
+     -> Vec<Step> {
+        vec![
+            ("a", "FLUSHALL", OK),
+            ("a", a, OK),
+            ("a", k, "?"),
+            ("b", cmd, reply),
+            ("a", "MULTI", OK),
+            ("a", "PING", QUEUED),
+            (
+                "a",
+                "EXEC",
+                if aborts { NIL_ARRAY } else { "*1\r\n+PONG\r\n" },
+            ),
+        ]
+    };
+    vec![
+        (
+            "WATCH: DEL with a missing watched key",
+            case("SET {t}a 1", "WATCH {t}b", "DEL {t}a {t}b", ":1\r\n", false),
+        ),
+        (
+            "WATCH: DEL with a missing watched key, two shards",
+            case("SET {x}a 1", "WATCH {y}b", "DEL {x}a {y}b", ":1\r\n", false),
+        ),
+        (
+            "WATCH: DEL of a present watched key",
+            case(
+                "MSET {t}a 1 {t}b 2",
+                "WATCH {t}b",
+                "DEL {t}a {t}b",
+                ":2\r\n",
+                true,
+            ),
+        ),
+        (
+            "WATCH: MSET of the same value",
+            case(
+                "MSET {t}a 1 {t}b 2",
+                "WATCH {t}b",
+                "MSET {t}a 1 {t}b 2",
+                OK,
+                true,
+            ),
+        ),
+    ]
+}
+
+#[test]
+fn watch_sees_only_the_keys_a_multi_key_write_wrote() {
+    check_scenarios(multi_key_write_scenarios);
+}
+
 #[test]
 fn subcommand_errors_abort_like_redis() {
     check_scenarios(subcommand_scenarios);

@@ -18,7 +18,7 @@ use crate::protocol::{Out, Proto};
 use crate::runtime::mailbox::MailboxReceiver;
 use crate::runtime::Server;
 use crate::server::client::ClientInfo;
-use crate::storage::{entry::LRU_MASK, now_ms, Db};
+use crate::storage::{entry::LRU_MASK, now_ms, Db, Entry};
 use crate::util::clock;
 
 pub const DATABASES: usize = 16;
@@ -200,6 +200,11 @@ impl Shard {
         };
         let start = clock::ticks();
         let dirty = self.dirty;
+        let before = if self.watched.is_empty() {
+            Vec::new()
+        } else {
+            self.watched_before(db, now, cmd, args)
+        };
         let r = f(
             &mut Ctx {
                 shard: self,
@@ -210,7 +215,7 @@ impl Shard {
             out,
         );
         if self.dirty != dirty && !self.watched.is_empty() {
-            self.touch_command_keys(db, cmd, args);
+            self.touch_command_keys(db, now, cmd, args, before);
         }
         let nanos = clock::nanos_between(start, clock::ticks());
         self.stats.total_commands += 1;
@@ -228,15 +233,39 @@ impl Shard {
     /// come from the command table, so every write command is covered; a multi-key write that
     /// changed only some of its keys touches all of them (Redis touches only the changed ones).
     #[cold]
-    fn touch_command_keys(&mut self, db: usize, cmd: usize, args: &[&[u8]]) {
+    fn touch_command_keys(
+        &mut self,
+        db: usize,
+        now: u64,
+        cmd: usize,
+        args: &[&[u8]],
+        before: Vec<(usize, Option<Entry>)>,
+    ) {
         let c = &commands::table()[cmd];
         if c.flags & commands::flags::WRITE == 0 {
             return;
         }
+        // A multi-key write leaves alone a watched key that was missing and still is (DEL a b
+        // with only a present): Redis signals only the keys it wrote. A key present before and
+        // after counts as written even when its value is the same (MSET of the same value), as
+        // in Redis.
+        let untouched: Vec<usize> = before
+            .iter()
+            .filter(|(i, old)| {
+                let d = commands::keyspace::key_db(c, args, *i, db);
+                old.is_none()
+                    && args
+                        .get(*i)
+                        .and_then(|k| self.dbs[d].peek(k, now))
+                        .is_none()
+            })
+            .map(|(i, _)| *i)
+            .collect();
+        let skip = |i: usize| untouched.contains(&i);
         // Keys a write only reads (COPY's and BITOP's sources) do not change.
         let only_dest = matches!(c.name, "copy" | "bitop");
         for i in c.key_positions(args.len()) {
-            if only_dest && i != 2 {
+            if (only_dest && i != 2) || skip(i) {
                 continue;
             }
             if let Some(k) = args.get(i) {
@@ -255,6 +284,30 @@ impl Shard {
                 }
             }
         }
+    }
+
+    /// For a multi-key write: (key position, entry before) of its watched keys, to tell which of
+    /// them the write changed.
+    #[cold]
+    fn watched_before(
+        &self,
+        db: usize,
+        now: u64,
+        cmd: usize,
+        args: &[&[u8]],
+    ) -> Vec<(usize, Option<Entry>)> {
+        let c = &commands::table()[cmd];
+        if c.flags & commands::flags::WRITE == 0 || c.key_positions(args.len()).nth(1).is_none() {
+            return Vec::new();
+        }
+        c.key_positions(args.len())
+            .filter_map(|i| {
+                let k = args.get(i)?;
+                let d = commands::keyspace::key_db(c, args, i, db);
+                self.watched.version(d, k)?;
+                Some((i, self.dbs[d].peek(k, now).cloned()))
+            })
+            .collect()
     }
 
     /// FLUSHDB/FLUSHALL/SWAPDB on `db`: watched keys that exist there change.
