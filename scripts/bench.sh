@@ -32,13 +32,8 @@ KEYS=${KEYS:-1000000}
 VALUE_SIZE=64
 PIPELINES=(1 16)
 
-die() {
-    printf 'error: %s\n' "$*" >&2
-    exit 1
-}
-header() {
-    printf '\n==> %s\n' "$*"
-}
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 
 for v in SHARDS REQUESTS REQUESTS_PIPELINED CLIENTS KEYSPACE KEYS; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer, got '${!v}'"
@@ -95,50 +90,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- build ----------------------------------------------------------------------------------
-if [[ -n ${SHOAL_BIN:-} ]]; then
-    [[ -x $SHOAL_BIN ]] || die "SHOAL_BIN=$SHOAL_BIN is not executable"
-else
-    header "Building shoal (release)"
-    cargo build --release --bin shoal
-    SHOAL_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/shoal"
-    [[ $SHOAL_BIN == /* ]] || SHOAL_BIN="$ROOT/$SHOAL_BIN"
-fi
+build_shoal
 
 # --- servers --------------------------------------------------------------------------------
-port_in_use() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-free_port() {
-    local p
-    for _ in $(seq 200); do
-        p=$((20000 + RANDOM % 40000))
-        port_in_use "$p" || {
-            echo "$p"
-            return
-        }
-    done
-    die "no free port found"
-}
 SHOAL_PORT=${SHOAL_PORT:-$(free_port)}
 REDIS_PORT=${REDIS_PORT:-$(free_port)}
 [[ $SHOAL_PORT != "$REDIS_PORT" ]] || die "SHOAL_PORT and REDIS_PORT are the same"
 
-# wait_ready NAME PID PORT LOG: until the server answers PING (or died / 30 s passed).
-wait_ready() {
-    local name=$1 pid=$2 port=$3 log=$4
-    for _ in $(seq 300); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            tail -20 "$log" >&2 || true
-            die "$name exited during startup (log above)"
-        fi
-        if [[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]]; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    tail -20 "$log" >&2 || true
-    die "$name did not answer PING on port $port within 30 s"
-}
 
 start_servers() {
     port_in_use "$SHOAL_PORT" && die "port $SHOAL_PORT is already in use"
@@ -159,12 +117,6 @@ server_port() { [[ $1 == shoal ]] && echo "$SHOAL_PORT" || echo "$REDIS_PORT"; }
 
 # utime + stime of the whole process (all threads), in clock ticks. Fields counted after the
 # ")" that ends the command name, which could contain spaces.
-cpu_ticks() {
-    local stat
-    stat=$(<"/proc/$1/stat")
-    stat=${stat##*) }
-    awk '{ print $12 + $13 }' <<<"$stat"
-}
 rss_kb() {
     awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }

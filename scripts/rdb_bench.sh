@@ -34,10 +34,9 @@ LOAD_CLIENTS=${LOAD_CLIENTS:-20}
 LOAD_PIPELINE=${LOAD_PIPELINE:-16}
 VALUE_SIZE=64
 
-die() {
-    printf 'error: %s\n' "$*" >&2
-    exit 1
-}
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
+# Progress goes to stderr: stdout is the report.
 header() {
     printf '\n==> %s\n' "$*" >&2
 }
@@ -77,30 +76,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- build ----------------------------------------------------------------------------------
-if [[ -n ${SHOAL_BIN:-} ]]; then
-    [[ -x $SHOAL_BIN ]] || die "SHOAL_BIN=$SHOAL_BIN is not executable"
-else
-    header "Building shoal (release)"
-    cargo build --release --bin shoal >&2
-    SHOAL_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/shoal"
-    [[ $SHOAL_BIN == /* ]] || SHOAL_BIN="$ROOT/$SHOAL_BIN"
-fi
+build_shoal
 
 # --- helpers --------------------------------------------------------------------------------
-port_in_use() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-free_port() {
-    local p
-    for _ in $(seq 200); do
-        p=$((21000 + RANDOM % 9000))
-        port_in_use "$p" || {
-            echo "$p"
-            return
-        }
-    done
-    die "no free port found"
-}
 SHOAL_PORT=${SHOAL_PORT:-$(free_port)}
 REDIS_PORT=${REDIS_PORT:-$(free_port)}
 [[ $SHOAL_PORT != "$REDIS_PORT" ]] || die "SHOAL_PORT and REDIS_PORT are the same"

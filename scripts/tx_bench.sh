@@ -42,13 +42,8 @@ PROCS=${PROCS:-$((NPROC < 4 ? NPROC : 4))}
 DEPTH=${DEPTH:-1}
 DURATION=${DURATION:-5}
 
-die() {
-    printf 'error: %s\n' "$*" >&2
-    exit 1
-}
-header() {
-    printf '\n==> %s\n' "$*"
-}
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 
 for v in SHARDS CLIENTS PROCS DEPTH DURATION; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer, got '${!v}'"
@@ -87,14 +82,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- build ----------------------------------------------------------------------------------
-if [[ -n ${SHOAL_BIN:-} ]]; then
-    [[ -x $SHOAL_BIN ]] || die "SHOAL_BIN=$SHOAL_BIN is not executable"
-else
-    header "Building shoal (release)"
-    cargo build --release --bin shoal
-    SHOAL_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/shoal"
-    [[ $SHOAL_BIN == /* ]] || SHOAL_BIN="$ROOT/$SHOAL_BIN"
-fi
+build_shoal
 
 # --- the load generator ---------------------------------------------------------------------
 cat >"$WORK/txload.py" <<'PY'
@@ -233,40 +221,10 @@ if __name__ == "__main__":
 PY
 
 # --- servers --------------------------------------------------------------------------------
-port_in_use() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-free_port() {
-    local p
-    for _ in $(seq 200); do
-        # Below the kernel's ephemeral range (32768+), where outgoing connections take ports.
-        p=$((21000 + RANDOM % 9000))
-        port_in_use "$p" || {
-            echo "$p"
-            return
-        }
-    done
-    die "no free port found"
-}
 SHOAL_PORT=${SHOAL_PORT:-$(free_port)}
 REDIS_PORT=${REDIS_PORT:-$(free_port)}
 [[ $SHOAL_PORT != "$REDIS_PORT" ]] || die "SHOAL_PORT and REDIS_PORT are the same"
 
-wait_ready() {
-    local name=$1 pid=$2 port=$3 log=$4
-    for _ in $(seq 300); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            tail -20 "$log" >&2 || true
-            die "$name exited during startup (log above)"
-        fi
-        if [[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]]; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    tail -20 "$log" >&2 || true
-    die "$name did not answer PING on port $port within 30 s"
-}
 
 port_in_use "$SHOAL_PORT" && die "port $SHOAL_PORT is already in use"
 port_in_use "$REDIS_PORT" && die "port $REDIS_PORT is already in use"
@@ -282,12 +240,6 @@ wait_ready redis-server "$REDIS_PID" "$REDIS_PORT" "$WORK/redis.log"
 
 server_pid() { [[ $1 == shoal ]] && echo "$SHOAL_PID" || echo "$REDIS_PID"; }
 server_port() { [[ $1 == shoal ]] && echo "$SHOAL_PORT" || echo "$REDIS_PORT"; }
-cpu_ticks() {
-    local stat
-    stat=$(<"/proc/$1/stat")
-    stat=${stat##*) }
-    awk '{ print $12 + $13 }' <<<"$stat"
-}
 info_field() { redis-cli -p "$1" info stats | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'; }
 get_int() {
     local v
