@@ -661,6 +661,11 @@ async fn reload(
         .enumerate()
         .map(|(s, dbs)| {
             held.on(s, move |sh: &mut Shard| {
+                // The dataset is replaced: watched keys present now change, as Redis's flush.
+                let now = crate::storage::now_ms();
+                for db in 0..crate::runtime::shard::DATABASES {
+                    sh.touch_watched_db(db, now);
+                }
                 sh.dbs = dbs;
             })
         })
