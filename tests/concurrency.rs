@@ -3,7 +3,7 @@
 //! connected, and a second server on a taken port.
 
 mod common;
-use common::{resp, Server};
+use common::{crc16, resp, shard_of, Server};
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -14,29 +14,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const SHARDS: usize = 4;
-
-/// CRC16/XMODEM, as Redis Cluster's key slots use it.
-fn crc16(data: &[u8]) -> u16 {
-    let mut crc: u16 = 0;
-    for &b in data {
-        crc ^= (b as u16) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc
-}
-
-/// Shard of a key without a hashtag: slot = crc16 % 16384, slots split evenly over shards.
-fn shard_of(key: &str, shards: usize) -> usize {
-    assert!(!key.contains('{'), "no hashtags here");
-    let slot = crc16(key.as_bytes()) as usize % 16384;
-    slot * shards / 16384
-}
 
 /// Small deterministic PRNG (xorshift64*).
 struct Rng(u64);

@@ -12,12 +12,11 @@
 //! nature, like HELLO's client id).
 
 mod common;
-use common::{free_port, resp, Server};
+use common::{resp, RedisServer, Server};
 
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Mode {
@@ -928,77 +927,15 @@ impl Conn {
     }
 }
 
-/// A real redis-server on a free port, stopped on drop.
-struct Redis {
-    port: u16,
-    child: Child,
-}
-
-impl Redis {
-    fn start() -> Option<Redis> {
-        for _ in 0..5 {
-            let port = free_port();
-            let child = Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .ok()?;
-            let mut r = Redis { port, child };
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = r.child.try_wait() {
-                    break; // port taken meanwhile; try another
-                }
-                if let Ok(mut c) = Conn::open(port) {
-                    if c.call(&[b"PING".to_vec()], Mode::Exact).ok().as_deref()
-                        == Some(b"+PONG\r\n")
-                    {
-                        return Some(r);
-                    }
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = r.child.kill();
-        }
-        None
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn show(b: &[u8]) -> String {
     format!("{:?}", String::from_utf8_lossy(b))
 }
 
-fn redis_installed() -> bool {
-    Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// Runs every script on both servers; returns the mismatches and the commands that differed.
 fn differential(shards: usize) {
-    if !redis_installed() {
-        println!("skipping differential test: redis-server not installed");
+    let Some(redis) = RedisServer::start(&[]) else {
         return;
-    }
-    let redis = Redis::start().expect("redis-server did not start");
+    };
     let mut shoal = Server::start(shards, &[]);
     let flushall = vec![b"FLUSHALL".to_vec()];
     let mut mismatches = Vec::new();

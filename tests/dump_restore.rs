@@ -3,14 +3,14 @@
 //! the two servers, and RDB files must load in both directions.
 
 mod common;
-use common::{free_port, resp, Server};
+use common::{free_port, read_reply, resp, RedisServer, Server};
 
 use shoal::persistence::crc64::crc64;
 use shoal::persistence::rdb::{self, Loader, Value};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 // ---- a raw RESP client -----------------------------------------------------------------------
 
@@ -32,9 +32,7 @@ impl Client {
     /// Sends one command; returns the raw reply bytes.
     fn call(&mut self, args: &[&[u8]]) -> Vec<u8> {
         self.w.write_all(&resp(args)).expect("write");
-        let mut out = Vec::new();
-        read_reply(&mut self.r, &mut out);
-        out
+        read_reply(&mut self.r).expect("read")
     }
 
     fn cmd(&mut self, line: &str) -> Vec<u8> {
@@ -55,34 +53,6 @@ impl Client {
             .unwrap()
             .parse()
             .unwrap()
-    }
-}
-
-fn read_line(r: &mut impl BufRead, out: &mut Vec<u8>) -> i64 {
-    let start = out.len();
-    r.read_until(b'\n', out).expect("read");
-    assert!(out.ends_with(b"\r\n"), "bad reply line {}", show(out));
-    std::str::from_utf8(&out[start + 1..out.len() - 2])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
-}
-
-fn read_reply(r: &mut impl BufRead, out: &mut Vec<u8>) {
-    let start = out.len();
-    let n = read_line(r, out);
-    match out[start] {
-        b'$' if n >= 0 => {
-            let mut b = vec![0u8; n as usize + 2];
-            r.read_exact(&mut b).expect("read");
-            out.extend(b);
-        }
-        b'*' if n > 0 => {
-            for _ in 0..n {
-                read_reply(r, out);
-            }
-        }
-        _ => {}
     }
 }
 
@@ -410,88 +380,9 @@ fn restore_error_texts() {
 
 // ---- against redis-server --------------------------------------------------------------------
 
-/// A real redis-server on a free port (in `dir`), stopped on drop.
-struct Redis {
-    port: u16,
-    child: Child,
-    dir: std::path::PathBuf,
-}
-
-impl Redis {
-    fn start(dir: Option<&std::path::Path>) -> Option<Redis> {
-        let installed = Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !installed {
-            println!("note: redis-server is not installed; skipping the comparison with Redis");
-            return None;
-        }
-        let dir = match dir {
-            Some(d) => d.to_path_buf(),
-            None => {
-                let d = std::env::temp_dir().join(format!(
-                    "shoal-dump-redis-{}-{}",
-                    std::process::id(),
-                    free_port()
-                ));
-                std::fs::create_dir_all(&d).ok()?;
-                d
-            }
-        };
-        for _ in 0..5 {
-            let port = free_port();
-            let child = Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .args(["--dir", dir.to_str()?, "--dbfilename", "dump.rdb"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .ok()?;
-            let mut r = Redis {
-                port,
-                child,
-                dir: dir.clone(),
-            };
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = r.child.try_wait() {
-                    break;
-                }
-                if let Ok(mut c) = Client::open(port) {
-                    if c.cmd("PING") == b"+PONG\r\n" {
-                        return Some(r);
-                    }
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = r.child.kill();
-            let _ = r.child.wait();
-        }
-        panic!("redis-server did not start");
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 #[test]
 fn same_replies_as_redis() {
-    let Some(redis) = Redis::start(None) else {
+    let Some(redis) = RedisServer::start(&[]) else {
         return;
     };
     for shards in [1, 3] {
@@ -565,7 +456,7 @@ fn same_replies_as_redis() {
 
 #[test]
 fn payloads_cross_between_shoal_and_redis() {
-    let Some(redis) = Redis::start(None) else {
+    let Some(redis) = RedisServer::start(&[]) else {
         return;
     };
     let s = Server::start(2, &[]);
@@ -634,7 +525,7 @@ fn payloads_cross_between_shoal_and_redis() {
 
 #[test]
 fn loads_a_file_saved_by_redis() {
-    let Some(redis) = Redis::start(None) else {
+    let Some(redis) = RedisServer::start(&[]) else {
         return;
     };
     let mut c = Client::open(redis.port).unwrap();
@@ -738,7 +629,7 @@ fn redis_loads_a_file_written_by_shoal() {
             assert!(text.contains("RDB looks OK"), "redis-check-rdb: {text}");
         }
 
-        let Some(redis) = Redis::start(Some(&dir)) else {
+        let Some(redis) = RedisServer::start_in(&dir, "dump.rdb", &[]) else {
             let _ = std::fs::remove_dir_all(&dir);
             return;
         };
@@ -757,9 +648,8 @@ fn redis_loads_a_file_written_by_shoal() {
             Some(b"nine".to_vec())
         );
         assert_eq!(c.cmd("DBSIZE"), b":1\r\n");
-        // Dropping `redis` removes the directory; the next round makes it again.
+        // The next round writes its file into the same directory.
         drop(redis);
-        std::fs::create_dir_all(&dir).unwrap();
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,101 +6,12 @@
 
 mod common;
 use common::{
-    assert_same_dataset, dataset, fill_zoo, info_field, ok, start_expecting_failure, Server,
-    TestDir,
+    assert_same_dataset, dataset, fill_zoo, have_redis_server, info_field, ok,
+    start_expecting_failure, RedisServer, Server, TestDir,
 };
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn have_redis() -> bool {
-    let found = Command::new("redis-server")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !found {
-        eprintln!("note: redis-server not on PATH; skipping the RDB interoperability test");
-    }
-    found
-}
-
-/// Ports for redis-server in a private range, distinct for each server this process starts.
-static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
-
-fn private_port() -> u16 {
-    loop {
-        let n = NEXT_PORT.fetch_add(1, Ordering::Relaxed) as u32;
-        let port = 21000 + (std::process::id() * 37 + n * 101) % 9000;
-        if std::net::TcpListener::bind(("127.0.0.1", port as u16)).is_ok() {
-            return port as u16;
-        }
-    }
-}
-
-/// A redis-server child, killed on drop.
-struct Redis {
-    port: u16,
-    child: Child,
-}
-
-impl Redis {
-    /// Starts redis-server on `dir`/`dbfilename` (loading it if present), never saving by
-    /// itself; waits until it answers PING.
-    fn start(dir: &std::path::Path, dbfilename: &str, extra: &[&str]) -> Redis {
-        for _ in 0..5 {
-            let port = private_port();
-            let mut child = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .args(["--dir", dir.to_str().unwrap(), "--dbfilename", dbfilename])
-                .args(["--enable-debug-command", "yes"])
-                .args(extra)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn redis-server");
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-                    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-                    let mut b = [0u8; 7];
-                    // While loading, Redis answers -LOADING: keep polling until +PONG.
-                    if s.write_all(b"PING\r\n").is_ok()
-                        && s.read_exact(&mut b).is_ok()
-                        && &b == b"+PONG\r\n"
-                    {
-                        return Redis { port, child };
-                    }
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("redis-server did not start on {}", dir.display());
-    }
-
-    fn conn(&self) -> redis::Connection {
-        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
-            .expect("client")
-            .get_connection()
-            .expect("connect to redis-server")
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Whether redis-check-rdb accepts `file`, with its output; None when it is not installed.
 fn check_rdb(file: &std::path::Path) -> Option<(bool, String)> {
@@ -112,14 +23,24 @@ fn check_rdb(file: &std::path::Path) -> Option<(bool, String)> {
 
 #[test]
 fn files_redis_writes_load_into_shoal() {
-    if !have_redis() {
+    if !have_redis_server() {
         return;
     }
     let mut sizes = Vec::new();
     for compression in ["yes", "no"] {
         let dir = TestDir::new("interop-from-redis");
         let (before, read_at, expired) = {
-            let r = Redis::start(dir.path(), "redis.rdb", &["--rdbcompression", compression]);
+            let r = RedisServer::start_in(
+                dir.path(),
+                "redis.rdb",
+                &[
+                    "--enable-debug-command",
+                    "yes",
+                    "--rdbcompression",
+                    compression,
+                ],
+            )
+            .expect("redis-server on PATH");
             let mut c = r.conn();
             // Keys past their expiry stay in memory (and so in the file) until touched.
             ok(&mut c, &[b"DEBUG", b"SET-ACTIVE-EXPIRE", b"0"]);
@@ -167,7 +88,7 @@ fn files_redis_writes_load_into_shoal() {
 
 #[test]
 fn redis_files_with_other_types_are_refused_by_key() {
-    if !have_redis() {
+    if !have_redis_server() {
         return;
     }
     let dir = TestDir::new("interop-types");
@@ -241,7 +162,7 @@ fn redis_files_with_other_types_are_refused_by_key() {
         ),
     ];
     {
-        let r = Redis::start(dir.path(), "dump.rdb", &[]);
+        let r = RedisServer::start_in(dir.path(), "dump.rdb", &[]).expect("redis-server on PATH");
         let mut c = r.conn();
         for (file, _, _, cmds) in &cases {
             ok(&mut c, &[b"FLUSHALL"]);
@@ -314,7 +235,7 @@ fn cmd_scores(head: &[&str], items: &[String]) -> Vec<String> {
 
 #[test]
 fn files_shoal_writes_load_into_redis() {
-    if !have_redis() {
+    if !have_redis_server() {
         return;
     }
     for (compression, checksum) in [("yes", "yes"), ("no", "no")] {
@@ -346,7 +267,7 @@ fn files_shoal_writes_load_into_redis() {
                 "redis-check-rdb refused shoal's file (compression {compression}):\n{text}"
             ),
         }
-        let r = Redis::start(dir.path(), "dump.rdb", &[]);
+        let r = RedisServer::start_in(dir.path(), "dump.rdb", &[]).expect("redis-server on PATH");
         let after = dataset(r.port);
         assert_same_dataset(&before, &after, read_at.elapsed().as_millis() as i64);
         // Redis read every key: none were skipped as expired or unknown.

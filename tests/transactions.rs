@@ -12,46 +12,15 @@
 //!   EXEC paths (`shoal_exec_single_shard`, `shoal_exec_multi_shard`).
 
 mod common;
-use common::{free_port, resp, Server};
+use common::{crc16, read_reply, resp, shard_of, RedisServer, Server};
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-// --- key routing, computed here independently of shoal's code ---------------------------------
-
-/// CRC16/XMODEM, as Redis Cluster's key slots use it.
-fn crc16(data: &[u8]) -> u16 {
-    let mut crc: u16 = 0;
-    for &b in data {
-        crc ^= (b as u16) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc
-}
-
-/// shoal's shard of a key: the Redis Cluster slot (hashtag honoured), slots split evenly.
-fn shard_of(key: &str, shards: usize) -> usize {
-    let b = key.as_bytes();
-    let mut hashed = b;
-    if let Some(open) = b.iter().position(|&c| c == b'{') {
-        if let Some(len) = b[open + 1..].iter().position(|&c| c == b'}') {
-            if len > 0 {
-                hashed = &b[open + 1..open + 1 + len];
-            }
-        }
-    }
-    (crc16(hashed) as usize % 16384) * shards / 16384
-}
+// --- key routing (common::shard_of, independent of shoal's code) against CLUSTER KEYSLOT --------
 
 #[test]
 fn key_routing_matches_redis_cluster_keyslot() {
@@ -68,46 +37,6 @@ fn key_routing_matches_redis_cluster_keyslot() {
 struct Conn {
     r: BufReader<TcpStream>,
     w: TcpStream,
-}
-
-fn read_line(r: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
-    let mut l = Vec::new();
-    r.read_until(b'\n', &mut l)?;
-    if !l.ends_with(b"\r\n") {
-        return Err(std::io::Error::new(
-            ErrorKind::UnexpectedEof,
-            format!("bad line {:?}", String::from_utf8_lossy(&l)),
-        ));
-    }
-    Ok(l)
-}
-
-/// One whole reply (nested aggregates included), as raw bytes.
-fn read_reply(r: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
-    let mut raw = read_line(r)?;
-    let n: i64 = std::str::from_utf8(&raw[1..raw.len() - 2])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    match raw[0] {
-        b'$' | b'=' | b'!' if n >= 0 => {
-            let mut b = vec![0u8; n as usize + 2];
-            r.read_exact(&mut b)?;
-            raw.extend(b);
-        }
-        b'*' | b'~' | b'>' | b'%' | b'|' if n > 0 => {
-            let count = if matches!(raw[0], b'%' | b'|') {
-                2 * n
-            } else {
-                n
-            };
-            for _ in 0..count {
-                raw.extend(read_reply(r)?);
-            }
-        }
-        _ => {}
-    }
-    Ok(raw)
 }
 
 impl Conn {
@@ -188,77 +117,6 @@ fn ints_of_array(reply: &[u8]) -> Vec<Option<i64>> {
         }
     }
     v
-}
-
-// --- a real redis-server ----------------------------------------------------------------------
-
-struct Redis {
-    port: u16,
-    child: Child,
-    dir: std::path::PathBuf,
-}
-
-impl Redis {
-    /// Starts redis-server on a private port; None (after a note) when it is not installed.
-    fn start() -> Option<Redis> {
-        Redis::start_with(&[])
-    }
-
-    /// As `start`, with extra configuration arguments.
-    fn start_with(extra: &[&str]) -> Option<Redis> {
-        let installed = Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !installed {
-            println!(
-                "note: redis-server not on PATH; checking shoal against the recorded replies only"
-            );
-            return None;
-        }
-        for _ in 0..5 {
-            let port = free_port();
-            // A directory of its own: a save inside a test writes its dump.rdb there.
-            let dir =
-                std::env::temp_dir().join(format!("shoal-tx-redis-{}-{port}", std::process::id()));
-            std::fs::create_dir_all(&dir).expect("redis dir");
-            let child = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .args(["--dir", dir.to_str().unwrap_or("/tmp")])
-                .args(extra)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn redis-server");
-            let mut r = Redis { port, child, dir };
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = r.child.try_wait() {
-                    break; // port taken meanwhile; try another
-                }
-                if let Ok(mut c) = Conn::open(port) {
-                    if c.call("PING").ok().as_deref() == Some(b"+PONG\r\n") {
-                        return Some(r);
-                    }
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = r.child.kill();
-            let _ = r.child.wait();
-        }
-        panic!("redis-server did not start");
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 // --- scripted scenarios -----------------------------------------------------------------------
@@ -1056,7 +914,7 @@ fn check_scenarios(list: fn() -> Vec<(&'static str, Vec<Step>)>) {
 
 /// As `check_scenarios`, both servers started with the extra configuration `args`.
 fn check_scenarios_with(list: fn() -> Vec<(&'static str, Vec<Step>)>, args: &[&str]) {
-    let redis = Redis::start_with(args);
+    let redis = RedisServer::start(args);
     let one = Server::start(1, args);
     let four = Server::start(4, args);
     // Keys the scripts expect on different shards under --shards 4.
@@ -1416,7 +1274,10 @@ fn same_bytes(req: &[u8], want: &[u8], servers: &[(u16, &str)]) {
 }
 
 /// The servers to check, redis-server first: a wrong expectation shows as such.
-fn targets(redis: &Option<Redis>, shoal: &[(&Server, &'static str)]) -> Vec<(u16, &'static str)> {
+fn targets(
+    redis: &Option<RedisServer>,
+    shoal: &[(&Server, &'static str)],
+) -> Vec<(u16, &'static str)> {
     let mut v: Vec<(u16, &'static str)> = Vec::new();
     if let Some(r) = redis {
         v.push((r.port, "redis-server"));
@@ -1427,7 +1288,7 @@ fn targets(redis: &Option<Redis>, shoal: &[(&Server, &'static str)]) -> Vec<(u16
 
 #[test]
 fn pipelined_transactions_in_one_write() {
-    let redis = Redis::start();
+    let redis = RedisServer::start(&[]);
     let one = Server::start(1, &[]);
     let four = Server::start(4, &[]);
     let servers = targets(
@@ -1505,7 +1366,7 @@ fn pipelined_transactions_in_one_write() {
 
 #[test]
 fn command_info_matches_redis() {
-    let redis = Redis::start();
+    let redis = RedisServer::start(&[]);
     let four = Server::start(4, &[]);
     let servers = targets(&redis, &[(&four, "shoal")]);
     let want = concat!(
@@ -1537,7 +1398,7 @@ fn command_info_matches_redis() {
 /// open transaction, inside MULTI or not.
 #[test]
 fn exec_with_arguments_aborts_like_redis() {
-    let redis = Redis::start();
+    let redis = RedisServer::start(&[]);
     let four = Server::start(4, &[]);
     let servers = targets(&redis, &[(&four, "shoal")]);
     let abort = "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n";
@@ -1555,7 +1416,7 @@ fn exec_with_arguments_aborts_like_redis() {
 /// an EXECABORT as a failed EXEC, a no-multi command as rejected, a nested MULTI as failed...
 #[test]
 fn info_commandstats_of_transactions_like_redis() {
-    let redis = Redis::start();
+    let redis = RedisServer::start(&[]);
     let four = Server::start(4, &[]);
     let servers = targets(&redis, &[(&four, "shoal")]);
     let want = [
@@ -1841,7 +1702,7 @@ fn transfers_across_shards_are_isolated() {
     assert_eq!(single1 - single0, same, "single-shard EXECs");
     assert_eq!(multi1 - multi0, cross + read_txs, "multi-shard EXECs");
     // The same workload holds on Redis (a check of the check).
-    if let Some(r) = Redis::start() {
+    if let Some(r) = RedisServer::start(&[]) {
         transfers_are_isolated(r.port, Duration::from_millis(300), shards);
     }
 }
@@ -1929,7 +1790,7 @@ fn watch_makes_optimistic_increments_exact() {
     let (_, multi) = counters(&mut c);
     assert!(multi >= ok, "multi-shard EXECs {multi} < {ok}");
 
-    if let Some(r) = Redis::start() {
+    if let Some(r) = RedisServer::start(&[]) {
         optimistic_increments(r.port, &["counter", "c2"], CLIENTS, 10);
     }
 }

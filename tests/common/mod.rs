@@ -678,3 +678,191 @@ pub fn fill_zoo(c: &mut redis::Connection, short_px: u64) -> Vec<(usize, Vec<u8>
     select(c, 0);
     short
 }
+
+// ---- key routing, computed here independently of shoal's code ---------------------------------
+
+/// CRC16/XMODEM, as Redis Cluster's key slots use it.
+pub fn crc16(data: &[u8]) -> u16 {
+    let mut crc: u16 = 0;
+    for &b in data {
+        crc ^= (b as u16) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// shoal's shard of a key: the Redis Cluster slot (hashtag honoured), slots split evenly.
+pub fn shard_of(key: &str, shards: usize) -> usize {
+    let b = key.as_bytes();
+    let mut hashed = b;
+    if let Some(open) = b.iter().position(|&c| c == b'{') {
+        if let Some(len) = b[open + 1..].iter().position(|&c| c == b'}') {
+            if len > 0 {
+                hashed = &b[open + 1..open + 1 + len];
+            }
+        }
+    }
+    (crc16(hashed) as usize % 16384) * shards / 16384
+}
+
+// ---- raw RESP replies ------------------------------------------------------------------------
+
+/// One whole reply (nested aggregates, RESP3 types included), as raw bytes.
+pub fn read_reply(r: &mut impl std::io::BufRead) -> std::io::Result<Vec<u8>> {
+    let mut raw = Vec::new();
+    r.read_until(b'\n', &mut raw)?;
+    if !raw.ends_with(b"\r\n") {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("bad reply line {:?}", String::from_utf8_lossy(&raw)),
+        ));
+    }
+    let n: i64 = std::str::from_utf8(&raw[1..raw.len() - 2])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    match raw[0] {
+        b'$' | b'=' | b'!' if n >= 0 => {
+            let mut b = vec![0u8; n as usize + 2];
+            r.read_exact(&mut b)?;
+            raw.extend(b);
+        }
+        b'*' | b'~' | b'>' | b'%' | b'|' if n > 0 => {
+            let count = if matches!(raw[0], b'%' | b'|') {
+                2 * n
+            } else {
+                n
+            };
+            for _ in 0..count {
+                raw.extend(read_reply(r)?);
+            }
+        }
+        _ => {}
+    }
+    Ok(raw)
+}
+
+// ---- a real redis-server, for differential tests ---------------------------------------------
+
+/// Whether redis-server is on PATH; prints a note when it is not (the caller then skips the
+/// comparison with Redis).
+pub fn have_redis_server() -> bool {
+    let found = Command::new("redis-server")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        println!("note: redis-server not on PATH; skipping the comparison with Redis");
+    }
+    found
+}
+
+/// A real redis-server on a free port, never saving by itself; killed on drop.
+pub struct RedisServer {
+    pub port: u16,
+    /// Its --dir: a save writes its file here.
+    pub dir: std::path::PathBuf,
+    child: Child,
+    /// Whether dropping the server deletes `dir` (a dir passed to `start_in` is the caller's).
+    remove_dir: bool,
+}
+
+impl RedisServer {
+    /// Starts redis-server in a private temp dir (removed on drop) with extra configuration
+    /// arguments; None (after a note) when redis-server is not installed.
+    pub fn start(extra: &[&str]) -> Option<RedisServer> {
+        if !have_redis_server() {
+            return None;
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "shoal-test-redis-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(&dir).expect("redis-server dir");
+        let mut r = RedisServer::launch(&dir, "dump.rdb", extra);
+        r.remove_dir = true;
+        Some(r)
+    }
+
+    /// Starts redis-server on `dir`/`dbfilename` (loading that file if present); dropping the
+    /// server leaves `dir` in place. None (after a note) when redis-server is not installed.
+    pub fn start_in(
+        dir: &std::path::Path,
+        dbfilename: &str,
+        extra: &[&str],
+    ) -> Option<RedisServer> {
+        if !have_redis_server() {
+            return None;
+        }
+        Some(RedisServer::launch(dir, dbfilename, extra))
+    }
+
+    fn launch(dir: &std::path::Path, dbfilename: &str, extra: &[&str]) -> RedisServer {
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+                .args(["--dir", dir.to_str().expect("utf-8 dir")])
+                .args(["--dbfilename", dbfilename])
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn redis-server");
+            // Loading a big file takes a while.
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // port taken meanwhile; try another
+                }
+                if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                    let mut b = [0u8; 7];
+                    // While loading, Redis answers -LOADING: keep polling until +PONG.
+                    if s.write_all(b"PING\r\n").is_ok()
+                        && s.read_exact(&mut b).is_ok()
+                        && &b == b"+PONG\r\n"
+                    {
+                        return RedisServer {
+                            port,
+                            dir: dir.to_path_buf(),
+                            child,
+                            remove_dir: false,
+                        };
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("redis-server did not start on {}", dir.display());
+    }
+
+    pub fn conn(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .expect("client")
+            .get_connection()
+            .expect("connect to redis-server")
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if self.remove_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
