@@ -23,6 +23,19 @@ build_shoal() {
     [[ $SHOAL_BIN == /* ]] || SHOAL_BIN="$ROOT/$SHOAL_BIN"
 }
 
+# stop_pid PID: SIGTERM, up to 5 s to exit, then SIGKILL (a shutdown that saves takes a moment).
+stop_pid() {
+    local pid=$1
+    [[ -n $pid ]] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
 port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }

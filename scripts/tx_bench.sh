@@ -62,17 +62,6 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/shoal-tx-bench.XXXXXX")
 SHOAL_PID=""
 REDIS_PID=""
 
-stop_pid() {
-    local pid=$1
-    [[ -n $pid ]] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 cleanup() {
     stop_pid "$SHOAL_PID"
     stop_pid "$REDIS_PID"
