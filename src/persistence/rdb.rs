@@ -14,6 +14,7 @@ use crate::runtime::shard::DATABASES;
 use crate::util::num::parse_i64;
 
 mod decode;
+pub mod stream;
 use decode::{Input, SliceInput, Source};
 
 #[cfg(test)]

@@ -26,6 +26,7 @@
 mod block;
 mod group;
 mod id;
+pub mod object;
 
 #[cfg(test)]
 mod tests;
