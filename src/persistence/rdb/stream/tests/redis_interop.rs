@@ -454,3 +454,95 @@ fn streams_encoded_here_restore_in_redis() {
     let back = parse_stream_dump(&dump(c, "t"), true).unwrap();
     assert!(back.eq_obj(&st));
 }
+
+/// A whole RDB file holding streams we encoded passes redis-check-rdb.
+#[test]
+fn redis_check_rdb_accepts_our_streams() {
+    if Command::new("redis-check-rdb")
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_err()
+    {
+        eprintln!("note: redis-check-rdb not on PATH; check skipped");
+        return;
+    }
+    let mut big = varied_stream(500, NodeLimits::default());
+    big.delete(&[id(1000, 0), id(1100, 5)]);
+    big.trim(Trim::MaxLen(450), false, 0);
+    big.create_group(b"g", StreamId::MIN, Some(0)).unwrap();
+    big.read_group_new(b"g", b"c", 20, false, 1_700_000_000_000)
+        .unwrap();
+    let mut file = Vec::new();
+    crate::persistence::rdb::write_header(&mut file);
+    crate::persistence::rdb::write_selectdb(&mut file, 0);
+    for (key, st) in [(&b"empty"[..], Stream::new()), (b"big", big)] {
+        file.push(st.rdb_type());
+        write_string(&mut file, key, false);
+        st.write_rdb(&mut file);
+    }
+    crate::persistence::rdb::write_eof(&mut file);
+    let crc = crate::persistence::crc64::crc64(0, &file);
+    file.extend_from_slice(&crc.to_le_bytes());
+    let path = std::env::temp_dir().join(format!("shoal-stream-{}.rdb", std::process::id()));
+    std::fs::write(&path, &file).unwrap();
+    let out = Command::new("redis-check-rdb").arg(&path).output().unwrap();
+    let _ = std::fs::remove_file(&path);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("RDB looks OK"),
+        "redis-check-rdb: {text}"
+    );
+    assert!(text.contains("2 keys read"), "{text}");
+}
+
+/// A node of more than 65535 listpack elements (its header count reads
+/// "unknown"), both ways.
+#[test]
+fn huge_nodes_both_ways() {
+    let Some(mut r) = start_redis(23873) else {
+        return;
+    };
+    let c = &mut r.conn;
+    cmd(c, &["CONFIG", "SET", "stream-node-max-entries", "0"]);
+    cmd(c, &["CONFIG", "SET", "stream-node-max-bytes", "0"]);
+    let mut pipe = redis::pipe();
+    for i in 1..=9000u64 {
+        pipe.cmd("XADD")
+            .arg("h")
+            .arg(format!("{i}-1"))
+            .arg("a")
+            .arg(i)
+            .arg("b")
+            .arg("x");
+    }
+    pipe.query::<()>(c).unwrap();
+    cmd(c, &["XDEL", "h", "5-1", "8000-1"]);
+    let payload = dump(c, "h");
+    let st = parse_stream_dump(&payload, true).unwrap();
+    assert_eq!(st.block_count(), 1);
+    assert_eq!(expected_full(&st), redis_full(c, "h"));
+    let mut ours = Vec::new();
+    write_stream_with(&st, &mut ours, false);
+    assert_eq!(ours, restore_uncompressed(c, &payload));
+
+    let limits = NodeLimits {
+        max_bytes: 0,
+        max_entries: 0,
+    };
+    let mut mine = Stream::new();
+    for i in 1..=9000u64 {
+        let v = i.to_string();
+        add(&mut mine, i, 7, &[b"f", v.as_bytes(), b"g", b"y"], limits);
+    }
+    mine.delete(&[id(3, 7)]);
+    let reply: RV = redis::cmd("RESTORE")
+        .arg("m")
+        .arg(0)
+        .arg(dump_stream(&mine))
+        .query(c)
+        .unwrap();
+    assert_eq!(reply, RV::Okay);
+    assert_eq!(redis_full(c, "m"), expected_full(&mine));
+}
