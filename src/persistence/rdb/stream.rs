@@ -37,7 +37,7 @@ use std::collections::BTreeMap;
 
 use super::decode::{self, Input, SliceInput};
 use super::{dump_footer_error, write_len, write_string, RdbError, DUMP_FOOTER};
-use crate::storage::stream::object::LoadedEntry;
+use crate::storage::stream::object::{LoadedEntry, Node};
 use crate::storage::stream::{Stream, StreamId};
 use crate::util::num::{format_i64, parse_i64};
 
@@ -126,7 +126,7 @@ fn write_id_lens(out: &mut Vec<u8>, id: StreamId) {
 }
 
 /// One node as the listpack Redis would hold for the same entries.
-fn write_listpack(node: &crate::storage::stream::object::Node<'_>, lp: &mut Vec<u8>) {
+fn write_listpack(node: &Node<'_>, lp: &mut Vec<u8>) {
     lp.extend_from_slice(&[0u8; LP_HEADER]);
     let mut count = 0u64;
     let mut entries = node.entries().peekable();
@@ -582,7 +582,7 @@ fn stream_entries<'a>(
     if take_int(&mut pos, "master entry terminator")? != 0 {
         return Err("the master entry does not end with 0".into());
     }
-    // Field and value bytes; integers need owned text, kept alive here.
+    // Integer elements come back as owned decimal text, the rest borrowed.
     let mut entries: Vec<LoadedEntry<'a>> = Vec::new();
     let (mut seen_live, mut seen_deleted) = (0i64, 0i64);
     for n in 0..(live + deleted) {
