@@ -70,6 +70,25 @@ wait_ready() {
     die "$name did not answer PING on port $port within 30 s"
 }
 
+# start_servers: shoal (--shards $SHARDS) and redis-server side by side, no persistence, each in
+# its own dir under $WORK; sets SHOAL_PID and REDIS_PID and waits until both answer PING.
+start_servers() {
+    port_in_use "$SHOAL_PORT" && die "port $SHOAL_PORT is already in use"
+    port_in_use "$REDIS_PORT" && die "port $REDIS_PORT is already in use"
+    mkdir -p "$WORK/shoal" "$WORK/redis"
+    "$SHOAL_BIN" --port "$SHOAL_PORT" --shards "$SHARDS" --save "" --dir "$WORK/shoal" \
+        >"$WORK/shoal.log" 2>&1 &
+    SHOAL_PID=$!
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+        --daemonize no --dir "$WORK/redis" --logfile "$WORK/redis.log" >/dev/null 2>&1 &
+    REDIS_PID=$!
+    wait_ready shoal "$SHOAL_PID" "$SHOAL_PORT" "$WORK/shoal.log"
+    wait_ready redis-server "$REDIS_PID" "$REDIS_PORT" "$WORK/redis.log"
+}
+
+server_pid() { [[ $1 == shoal ]] && echo "$SHOAL_PID" || echo "$REDIS_PID"; }
+server_port() { [[ $1 == shoal ]] && echo "$SHOAL_PORT" || echo "$REDIS_PORT"; }
+
 # cpu_ticks PID: user + system clock ticks the process has used.
 cpu_ticks() {
     local stat

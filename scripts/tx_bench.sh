@@ -215,20 +215,7 @@ REDIS_PORT=${REDIS_PORT:-$(free_port)}
 [[ $SHOAL_PORT != "$REDIS_PORT" ]] || die "SHOAL_PORT and REDIS_PORT are the same"
 
 
-port_in_use "$SHOAL_PORT" && die "port $SHOAL_PORT is already in use"
-port_in_use "$REDIS_PORT" && die "port $REDIS_PORT is already in use"
-mkdir -p "$WORK/shoal" "$WORK/redis"
-"$SHOAL_BIN" --port "$SHOAL_PORT" --shards "$SHARDS" --save "" --dir "$WORK/shoal" \
-    >"$WORK/shoal.log" 2>&1 &
-SHOAL_PID=$!
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-    --daemonize no --dir "$WORK/redis" --logfile "$WORK/redis.log" >/dev/null 2>&1 &
-REDIS_PID=$!
-wait_ready shoal "$SHOAL_PID" "$SHOAL_PORT" "$WORK/shoal.log"
-wait_ready redis-server "$REDIS_PID" "$REDIS_PORT" "$WORK/redis.log"
-
-server_pid() { [[ $1 == shoal ]] && echo "$SHOAL_PID" || echo "$REDIS_PID"; }
-server_port() { [[ $1 == shoal ]] && echo "$SHOAL_PORT" || echo "$REDIS_PORT"; }
+start_servers
 info_field() { redis-cli -p "$1" info stats | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'; }
 get_int() {
     local v
