@@ -1791,7 +1791,16 @@ const OWN_CONTAINERS: &[(&str, &[Sub])] = &[
 /// subcommand is unknown or has the wrong arity; None when it would run. Inside MULTI, this is
 /// checked while queueing (Redis looks subcommands up before queueing).
 pub fn subcommand_error(cmd: &Command, argv: &[&[u8]]) -> Option<String> {
-    if argv.len() < 2 {
+    // Most commands are not containers: answer those without walking the docs (this runs for
+    // every command queued in MULTI).
+    static CONTAINERS: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+    let containers = CONTAINERS.get_or_init(|| {
+        docs()
+            .keys()
+            .filter_map(|n| n.split_once('|').map(|(c, _)| c))
+            .collect()
+    });
+    if argv.len() < 2 || !containers.contains(cmd.name) {
         return None;
     }
     let subs = subcommands(cmd.name);
