@@ -17,6 +17,9 @@ pub mod dump;
 pub mod keyspace;
 pub mod persistence;
 pub mod server;
+pub mod stream;
+pub mod stream_group;
+pub mod stream_read;
 pub mod string;
 pub mod transaction;
 
@@ -304,6 +307,9 @@ pub fn table() -> &'static [Command] {
         v.extend(server::commands());
         v.extend(persistence::commands());
         v.extend(transaction::commands());
+        v.extend(stream::commands());
+        v.extend(stream_group::commands());
+        v.extend(stream_read::commands());
         v
     })
 }

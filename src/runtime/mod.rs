@@ -35,6 +35,18 @@ pub fn proto_max_bulk_len() -> u64 {
     PROTO_MAX_BULK_LEN.load(Ordering::Relaxed)
 }
 
+/// `stream-node-max-bytes` / `stream-node-max-entries`, for XADD; kept in sync the same way.
+static STREAM_NODE_MAX_BYTES: AtomicU64 = AtomicU64::new(4096);
+static STREAM_NODE_MAX_ENTRIES: AtomicU64 = AtomicU64::new(100);
+
+#[inline]
+pub fn stream_node_limits() -> crate::storage::stream::NodeLimits {
+    crate::storage::stream::NodeLimits {
+        max_bytes: STREAM_NODE_MAX_BYTES.load(Ordering::Relaxed),
+        max_entries: STREAM_NODE_MAX_ENTRIES.load(Ordering::Relaxed),
+    }
+}
+
 /// State shared by all shards: mailboxes, configuration, process-wide counters.
 pub struct Server {
     pub nshards: usize,
@@ -76,6 +88,14 @@ impl Server {
         self.proto_max_bulk_len
             .store(c.int("proto-max-bulk-len") as u64, Ordering::Relaxed);
         PROTO_MAX_BULK_LEN.store(c.int("proto-max-bulk-len") as u64, Ordering::Relaxed);
+        STREAM_NODE_MAX_BYTES.store(
+            c.int("stream-node-max-bytes").max(0) as u64,
+            Ordering::Relaxed,
+        );
+        STREAM_NODE_MAX_ENTRIES.store(
+            c.int("stream-node-max-entries").max(0) as u64,
+            Ordering::Relaxed,
+        );
         self.query_buffer_limit
             .store(c.int("client-query-buffer-limit") as u64, Ordering::Relaxed);
     }

@@ -105,6 +105,8 @@ pub const PARAMS: &[Param] = &[
         },
         false,
     ),
+    p("stream-node-max-bytes", "4096", Kind::Memory, false),
+    p("stream-node-max-entries", "100", INT, false),
     p("proto-max-bulk-len", "536870912", Kind::Memory, false),
     p(
         "client-query-buffer-limit",
