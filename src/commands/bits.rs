@@ -753,7 +753,10 @@ mod tests {
             .into_iter()
             .find(|c| c.name == "bitop")
             .expect("bitop");
-        assert_eq!(c.key_positions(6).collect::<Vec<_>>(), vec![2, 3, 4, 5]);
+        assert_eq!(
+            c.key_positions(&[b"x"; 6]).collect::<Vec<_>>(),
+            vec![2, 3, 4, 5]
+        );
         assert_eq!(c.group, "bitmap");
     }
 

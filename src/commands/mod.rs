@@ -237,6 +237,41 @@ pub struct Command {
     pub summary: &'static str,
     pub since: &'static str,
     pub run: Run,
+    /// Key positions that depend on the arguments (Redis's movablekeys: XREAD's keys follow
+    /// STREAMS; a container's key is its subcommand's). Overrides first/last/step.
+    pub movable_keys: Option<MovableKeys>,
+}
+
+/// Positions of the keys in `args` (args[0] is the name), for commands whose keys move.
+pub type MovableKeys = fn(&[&[u8]]) -> std::ops::Range<usize>;
+
+/// The key of a container command's subcommand (`XGROUP CREATE key ...`, `OBJECT ENCODING key`).
+pub fn subcommand_key(args: &[&[u8]]) -> std::ops::Range<usize> {
+    if args.len() > 2 {
+        2..3
+    } else {
+        0..0
+    }
+}
+
+/// Key positions: a range with a step (the table's), or a computed range (movable keys).
+pub struct KeyPositions {
+    next: usize,
+    end: usize,
+    step: usize,
+}
+
+impl Iterator for KeyPositions {
+    type Item = usize;
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        if self.next >= self.end {
+            return None;
+        }
+        let i = self.next;
+        self.next += self.step;
+        Some(i)
+    }
 }
 
 impl Command {
@@ -265,20 +300,47 @@ impl Command {
             summary,
             since,
             run,
+            movable_keys: None,
         }
     }
 
+    /// The same row with keys computed from the arguments.
+    pub const fn with_movable_keys(mut self, f: MovableKeys) -> Command {
+        self.movable_keys = Some(f);
+        self
+    }
+
     /// Positions of key arguments in `args` (args[0] is the name).
-    pub fn key_positions(&self, nargs: usize) -> impl Iterator<Item = usize> {
-        let (first, step) = (self.first_key, self.step.max(1));
+    #[inline]
+    pub fn key_positions<A: AsRef<[u8]>>(&self, args: &[A]) -> KeyPositions {
+        if let Some(f) = self.movable_keys {
+            let argv: Vec<&[u8]> = args.iter().map(|a| a.as_ref()).collect();
+            let r = f(&argv);
+            return KeyPositions {
+                next: r.start,
+                end: r.end.min(args.len()),
+                step: 1,
+            };
+        }
+        let nargs = args.len() as i32;
+        let step = self.step.max(1) as usize;
         let last = if self.last_key < 0 {
-            nargs as i32 + self.last_key
+            nargs + self.last_key
         } else {
-            self.last_key.min(nargs as i32 - 1)
+            self.last_key.min(nargs - 1)
         };
-        // No keys: an empty range.
-        let (lo, hi) = if first <= 0 { (1, 0) } else { (first, last) };
-        (lo..=hi).step_by(step as usize).map(|i| i as usize)
+        if self.first_key <= 0 || last < self.first_key {
+            return KeyPositions {
+                next: 0,
+                end: 0,
+                step,
+            };
+        }
+        KeyPositions {
+            next: self.first_key as usize,
+            end: last as usize + 1,
+            step,
+        }
     }
 
     pub fn arity_ok(&self, nargs: usize) -> bool {
@@ -410,11 +472,15 @@ mod tests {
     #[test]
     fn key_positions_follow_the_spec() {
         let (_, mset) = lookup(b"mset").unwrap();
-        assert_eq!(mset.key_positions(5).collect::<Vec<_>>(), vec![1, 3]);
+        let args: [&[u8]; 5] = [b"mset", b"a", b"1", b"b", b"2"];
+        assert_eq!(mset.key_positions(&args).collect::<Vec<_>>(), vec![1, 3]);
         let (_, del) = lookup(b"del").unwrap();
-        assert_eq!(del.key_positions(4).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(
+            del.key_positions(&args[..4]).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
         let (_, ping) = lookup(b"ping").unwrap();
-        assert_eq!(ping.key_positions(1).count(), 0);
+        assert_eq!(ping.key_positions(&args[..1]).count(), 0);
     }
 
     #[test]

@@ -940,10 +940,13 @@ mod tests {
             );
         }
         assert_eq!(
-            find("mset").key_positions(5).collect::<Vec<_>>(),
+            find("mset").key_positions(&[b"x"; 5]).collect::<Vec<_>>(),
             vec![1, 3]
         );
-        assert_eq!(find("lcs").key_positions(5).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(
+            find("lcs").key_positions(&[b"x"; 5]).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
         assert_eq!(find("getdel").flags, WRITE | FAST);
         assert_eq!(find("setnx").flags, WRITE | DENYOOM | FAST);
         assert_eq!(find("getrange").flags, READONLY);

@@ -264,7 +264,7 @@ impl Shard {
         let skip = |i: usize| untouched.contains(&i);
         // Keys a write only reads (COPY's and BITOP's sources) do not change.
         let only_dest = matches!(c.name, "copy" | "bitop");
-        for i in c.key_positions(args.len()) {
+        for i in c.key_positions(args) {
             if (only_dest && i != 2) || skip(i) {
                 continue;
             }
@@ -297,10 +297,10 @@ impl Shard {
         args: &[&[u8]],
     ) -> Vec<(usize, Option<Entry>)> {
         let c = &commands::table()[cmd];
-        if c.flags & commands::flags::WRITE == 0 || c.key_positions(args.len()).nth(1).is_none() {
+        if c.flags & commands::flags::WRITE == 0 || c.key_positions(args).nth(1).is_none() {
             return Vec::new();
         }
-        c.key_positions(args.len())
+        c.key_positions(args)
             .filter_map(|i| {
                 let k = args.get(i)?;
                 let d = commands::keyspace::key_db(c, args, i, db);

@@ -295,7 +295,7 @@ fn target(cmd: &Command, argv: &[&[u8]], nshards: usize, me: usize) -> Target {
         return Target::Local;
     }
     let mut dest: Option<usize> = None;
-    for i in cmd.key_positions(argv.len()) {
+    for i in cmd.key_positions(&argv) {
         let Some(k) = argv.get(i) else { break };
         let s = key_shard(k, nshards);
         match dest {
@@ -423,7 +423,7 @@ async fn run_commands(
                         flush(&mut fan, ctx, out).await;
                         // COPY ... DB n: its destination key lives in db n.
                         let keys = cmd
-                            .key_positions(argv.len())
+                            .key_positions(&argv)
                             .filter_map(|i| argv.get(i).map(|k| (i, k)))
                             .map(|(i, k)| {
                                 let db = commands::keyspace::key_db(cmd, &argv, i, ctx.db);

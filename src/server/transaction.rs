@@ -173,7 +173,7 @@ fn command_shard(cmd: usize, args: &[&[u8]], nshards: usize) -> Option<Option<us
         return Some(f(args, nshards));
     }
     let mut dest = None;
-    for i in c.key_positions(args.len()) {
+    for i in c.key_positions(args) {
         let Some(k) = args.get(i) else { break };
         let s = key_shard(k, nshards);
         match dest {
@@ -219,7 +219,7 @@ pub async fn exec(ctx: &mut ConnCtx, out: &mut Out) -> bool {
                 Some(None) => {}
                 None => {
                     general = true;
-                    for i in table[q.cmd].key_positions(argv.len()) {
+                    for i in table[q.cmd].key_positions(&argv) {
                         if let Some(k) = argv.get(i) {
                             shards.insert(key_shard(k, nshards));
                         }
@@ -506,7 +506,7 @@ async fn exec_held(
                         // Keys on several shards: the cross-shard machinery, inside our hold.
                         let c = &table[cmd];
                         let keys: Vec<(usize, usize, Vec<u8>)> = c
-                            .key_positions(argv.len())
+                            .key_positions(&argv)
                             .filter_map(|i| argv.get(i).map(|k| (i, k)))
                             .map(|(i, k)| {
                                 let d = commands::keyspace::key_db(c, &argv, i, db);
