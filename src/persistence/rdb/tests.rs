@@ -502,7 +502,11 @@ fn streams_load_from_files_and_dump_payloads() {
     let mut f = Vec::new();
     write_header(&mut f);
     write_selectdb(&mut f, 4);
-    write_entry(&mut f, &Entry::new_obj(b"st", obj(), Some(1 << 50), 0), true);
+    write_entry(
+        &mut f,
+        &Entry::new_obj(b"st", obj(), Some(1 << 50), 0),
+        true,
+    );
     write_string_key(&mut f, b"after", b"v", None, true);
     let (keys, _) = load_all(&finish(f), true).unwrap();
     assert_eq!(keys.len(), 2);
