@@ -117,8 +117,7 @@ fn sub_key_route(argv: &[&[u8]], nshards: usize) -> Option<usize> {
 
 /// An argument as Redis's `%s` prints it: C string functions stop at a NUL byte.
 fn cstr(a: &[u8]) -> Cow<'_, str> {
-    let end = a.iter().position(|&b| b == 0).unwrap_or(a.len());
-    String::from_utf8_lossy(&a[..end])
+    String::from_utf8_lossy(until_nul(a))
 }
 
 /// `%.128s`: a C string cut to 128 bytes.
@@ -126,9 +125,19 @@ fn cstr128(a: &[u8]) -> Cow<'_, str> {
     cstr(&a[..a.len().min(128)])
 }
 
-fn is_dollar(a: &[u8]) -> bool {
+/// The bytes C string functions see: up to the first NUL.
+fn until_nul(a: &[u8]) -> &[u8] {
     let end = a.iter().position(|&b| b == 0).unwrap_or(a.len());
-    &a[..end] == b"$"
+    &a[..end]
+}
+
+fn is_dollar(a: &[u8]) -> bool {
+    until_nul(a) == b"$"
+}
+
+/// An option name, compared as Redis does (`strcasecmp`, so a NUL ends the argument).
+fn opt(a: &[u8], name: &str) -> bool {
+    until_nul(a).eq_ignore_ascii_case(name.as_bytes())
 }
 
 /// Checks a container's subcommand the way Redis does before running it: unknown names and
@@ -254,11 +263,11 @@ fn xgroup(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     let mut entries_read: Option<u64> = None;
     let mut i = 5;
     while i < argv.len() {
-        if sub == "create" && args::is(argv[i], "mkstream") {
+        if sub == "create" && opt(argv[i], "mkstream") {
             mkstream = true;
             i += 1;
         } else if matches!(sub, "create" | "setid")
-            && args::is(argv[i], "entriesread")
+            && opt(argv[i], "entriesread")
             && i + 1 < argv.len()
         {
             let n = args::int(argv[i + 1])?;
@@ -403,7 +412,7 @@ fn parse_pending_range<'a>(argv: &[&'a [u8]]) -> Result<Option<PendingRange<'a>>
     }
     let mut at = 3;
     let mut min_idle = 0;
-    if args::is(argv[3], "idle") {
+    if opt(argv[3], "idle") {
         min_idle = args::int(argv[4])?;
         if n < 8 {
             return Err(err::SYNTAX);
@@ -486,30 +495,30 @@ fn parse_claim(argv: &[&[u8]], now: u64) -> Result<(Vec<StreamId>, ClaimOptions)
     let mut opts = ClaimOptions::default();
     let mut retry_count: i64 = -1;
     while j < argv.len() {
-        let opt = argv[j];
+        let word = argv[j];
         let more = j + 1 < argv.len();
-        if args::is(opt, "force") {
+        if opt(word, "force") {
             opts.force = true;
-        } else if args::is(opt, "justid") {
+        } else if opt(word, "justid") {
             opts.justid = true;
-        } else if args::is(opt, "idle") && more {
+        } else if opt(word, "idle") && more {
             j += 1;
             let idle = int_or(argv[j], "ERR Invalid IDLE option argument for XCLAIM")?;
             opts.delivery_time_ms = Some((now as i64).wrapping_sub(idle));
-        } else if args::is(opt, "time") && more {
+        } else if opt(word, "time") && more {
             j += 1;
             let at = int_or(argv[j], "ERR Invalid TIME option argument for XCLAIM")?;
             opts.delivery_time_ms = Some(at);
-        } else if args::is(opt, "retrycount") && more {
+        } else if opt(word, "retrycount") && more {
             j += 1;
             retry_count = int_or(argv[j], "ERR Invalid RETRYCOUNT option argument for XCLAIM")?;
-        } else if args::is(opt, "lastid") && more {
+        } else if opt(word, "lastid") && more {
             j += 1;
             opts.last_id = Some(parse_strict_id(argv[j])?);
         } else {
             return Err(CmdError::new(format!(
                 "ERR Unrecognized XCLAIM option '{}'",
-                cstr(opt)
+                cstr(word)
             )));
         }
         j += 1;
@@ -574,12 +583,12 @@ fn xautoclaim(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     let mut justid = false;
     let mut j = 6;
     while j < argv.len() {
-        if args::is(argv[j], "count") && j + 1 < argv.len() {
+        if opt(argv[j], "count") && j + 1 < argv.len() {
             count = parse_i64(argv[j + 1])
                 .filter(|n| (1..=AUTOCLAIM_MAX_COUNT).contains(n))
                 .ok_or(CmdError(Cow::Borrowed("ERR COUNT must be > 0")))?;
             j += 1;
-        } else if args::is(argv[j], "justid") {
+        } else if opt(argv[j], "justid") {
             justid = true;
         } else {
             return Err(err::SYNTAX);
@@ -680,8 +689,8 @@ fn xinfo(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
         _ => {
             let full = match &argv[3..] {
                 [] => None,
-                [f] if args::is(f, "full") => Some(FULL_DEFAULT_COUNT),
-                [f, c, n] if args::is(f, "full") && args::is(c, "count") => {
+                [f] if opt(f, "full") => Some(FULL_DEFAULT_COUNT),
+                [f, c, n] if opt(f, "full") && opt(c, "count") => {
                     let n = args::int(n)?;
                     Some(if n < 0 { FULL_DEFAULT_COUNT } else { n })
                 }
