@@ -600,6 +600,67 @@ fn assert_streams(
     }
 }
 
+/// The stream commands whose replies must be the same bytes on both servers (none that show a
+/// time relative to now).
+fn stream_reads(key: &[u8], groups: &[Vec<u8>]) -> Vec<Vec<Vec<u8>>> {
+    let mut v: Vec<Vec<Vec<u8>>> = [
+        &[&b"XLEN"[..], key][..],
+        &[b"XRANGE", key, b"-", b"+"],
+        &[b"XREVRANGE", key, b"+", b"-", b"COUNT", b"7"],
+        &[b"XRANGE", key, b"2-0", b"(4000-0", b"COUNT", b"50"],
+        &[b"XINFO", b"STREAM", key],
+        &[b"XINFO", b"STREAM", key, b"FULL", b"COUNT", b"0"],
+        &[b"XINFO", b"GROUPS", key],
+    ]
+    .iter()
+    .map(|a| a.iter().map(|x| x.to_vec()).collect())
+    .collect();
+    for g in groups {
+        v.push(vec![b"XPENDING".to_vec(), key.to_vec(), g.clone()]);
+    }
+    v
+}
+
+/// The streams read the same on `port` as on `redis`, reply for reply, byte for byte.
+fn assert_same_stream_replies(port: u16, redis: &mut RawConn, want: &[StreamKey], what: &str) {
+    let mut c = RawConn::open(port);
+    for k in want {
+        let db = k.db.to_string();
+        let key = k.key.as_bytes();
+        c.call(&[b"SELECT", db.as_bytes()]);
+        redis.call(&[b"SELECT", db.as_bytes()]);
+        let groups = group_names(&redis.call(&[b"XINFO", b"GROUPS", key]));
+        if k.key == "groups" {
+            assert_eq!(groups, [&b"g1"[..], b"g2", b"g3", b"g4"]);
+        }
+        for args in stream_reads(key, &groups) {
+            let args: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+            let (x, y) = (redis.call(&args), c.call(&args));
+            assert!(
+                x == y,
+                "{what}: {:?} differs:\n redis {:?}\n shoal {:?}",
+                show_args(&args),
+                String::from_utf8_lossy(&x[..x.len().min(2000)]),
+                String::from_utf8_lossy(&y[..y.len().min(2000)]),
+            );
+        }
+    }
+}
+
+/// The group names in a raw XINFO GROUPS reply (RESP2): each group's first value.
+fn group_names(reply: &[u8]) -> Vec<Vec<u8>> {
+    let text = reply.split(|&b| b == b'\n').collect::<Vec<_>>();
+    let mut names = Vec::new();
+    for (i, line) in text.iter().enumerate() {
+        if line.starts_with(b"name\r") {
+            if let Some(name) = text.get(i + 2) {
+                names.push(name.strip_suffix(b"\r").unwrap_or(name).to_vec());
+            }
+        }
+    }
+    names
+}
+
 /// Starts a redis-server in `dir` with the stream zoo saved to `file`; returns it (still
 /// running), the zoo's keys as it holds them, and its databases' sizes.
 fn redis_with_streams(
@@ -649,6 +710,7 @@ fn redis_stream_files_load_into_shoal() {
         let what = format!("loaded (rdbcompression {compression})");
         let mut redis = RawConn::open(r.port);
         assert_streams(s.port, &want, &sizes, &what, &mut redis);
+        assert_same_stream_replies(s.port, &mut redis, &want, &what);
         let mut c = s.conn();
         let total: i64 = sizes.iter().map(|(_, n)| n).sum();
         assert_eq!(
@@ -664,7 +726,83 @@ fn redis_stream_files_load_into_shoal() {
             &format!("reloaded, {what}"),
             &mut redis,
         );
+        assert_same_stream_replies(s.port, &mut redis, &want, &format!("reloaded, {what}"));
     }
+}
+
+/// Streams made by commands, the same on shoal and on Redis (explicit IDs and delivery times),
+/// in db 5: returns their keys.
+fn fill_made_streams(c: &mut redis::Connection) -> Vec<(usize, String)> {
+    run(c, &["SELECT", "5"]);
+    // Three nodes and a half, trimmed by a whole node, with holes.
+    xadd_many(c, "m:nodes", 1, 350);
+    run(c, &["XDEL", "m:nodes", "7-0", "101-0", "350-0"]);
+    run(c, &["XTRIM", "m:nodes", "MAXLEN", "~", "240"]);
+    // Trimmed as it grows, exactly.
+    for i in 1..=30 {
+        let id = format!("{i}-1");
+        run(
+            c,
+            &["XADD", "m:capped", "MAXLEN", "10", &id, "n", &i.to_string()],
+        );
+    }
+    // A group with pending entries given by XCLAIM FORCE at a fixed time, one acknowledged.
+    for args in [
+        vec!["XGROUP", "CREATE", "m:group", "g", "0", "MKSTREAM"],
+        vec!["XADD", "m:group", "1-0", "a", "1"],
+        vec!["XADD", "m:group", "2-0", "a", "2", "b", "3"],
+        vec!["XADD", "m:group", "3-0", "a", "3"],
+        vec![
+            "XCLAIM",
+            "m:group",
+            "g",
+            "alice",
+            "0",
+            "1-0",
+            "2-0",
+            "3-0",
+            "TIME",
+            "1700000000000",
+            "RETRYCOUNT",
+            "2",
+            "FORCE",
+            "JUSTID",
+        ],
+        vec!["XACK", "m:group", "g", "2-0"],
+        vec!["XGROUP", "SETID", "m:group", "g", "3-0", "ENTRIESREAD", "3"],
+        vec!["XADD", "m:setid", "5-5", "f", "v"],
+        vec![
+            "XSETID",
+            "m:setid",
+            "9-9",
+            "ENTRIESADDED",
+            "7",
+            "MAXDELETEDID",
+            "4-0",
+        ],
+    ] {
+        run(c, &args);
+    }
+    run(c, &["SELECT", "0"]);
+    ["m:nodes", "m:capped", "m:group", "m:setid"]
+        .iter()
+        .map(|k| (5, k.to_string()))
+        .collect()
+}
+
+/// Every reply of `stream_reads` for `keys`, in order.
+fn stream_replies(port: u16, keys: &[(usize, String)]) -> Vec<Vec<u8>> {
+    let mut c = RawConn::open(port);
+    let mut out = Vec::new();
+    for (db, key) in keys {
+        c.call(&[b"SELECT", db.to_string().as_bytes()]);
+        let groups = group_names(&c.call(&[b"XINFO", b"GROUPS", key.as_bytes()]));
+        for args in stream_reads(key.as_bytes(), &groups) {
+            let args: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+            out.push(c.call(&args));
+        }
+    }
+    out
 }
 
 #[test]
@@ -674,7 +812,7 @@ fn shoal_stream_files_load_into_redis() {
     }
     let dir = TestDir::new("interop-streams-to-redis");
     let (r, want, sizes) = redis_with_streams(&dir, "redis.rdb", "yes");
-    // The streams reach shoal (3 shards) as RESTORE payloads from Redis's DUMP.
+    // Redis's streams reach shoal (3 shards) as RESTORE payloads from Redis's DUMP.
     let mut s = Server::start_in(dir.path(), 3, &["--save", ""]);
     let mut c = RawConn::open(s.port);
     for k in &want {
@@ -693,6 +831,11 @@ fn shoal_stream_files_load_into_redis() {
     c.call(&[b"SET", b"s2", b"12345"]);
     let mut redis = RawConn::open(r.port);
     assert_streams(s.port, &want, &sizes, "restored into shoal", &mut redis);
+    // And streams shoal's own commands made, the same commands as on Redis.
+    let made = fill_made_streams(&mut s.conn());
+    fill_made_streams(&mut r.conn());
+    let made_in_shoal = stream_replies(s.port, &made);
+    assert_eq!(made_in_shoal.len(), 4 * 7 + 1);
     assert_eq!(c.call(&[b"SAVE"]), b"+OK\r\n");
     s.kill9();
     match check_rdb(&dir.file("dump.rdb")) {
@@ -708,20 +851,33 @@ fn shoal_stream_files_load_into_redis() {
         &mut redis,
     );
     // Redis sees the very same streams in both: entries, counters, groups, PEL, consumers.
-    let (mut a, mut b) = (RawConn::open(r.port), RawConn::open(r2.port));
-    for k in &want {
-        let key = k.key.as_bytes();
+    assert_same_stream_replies(r2.port, &mut redis, &want, "shoal's file in redis-server");
+    let made_in_redis = stream_replies(r2.port, &made);
+    for (i, (x, y)) in made_in_shoal.iter().zip(&made_in_redis).enumerate() {
+        assert!(
+            x == y,
+            "read {i} of the streams shoal made differs once in redis-server:\n shoal {:?}\n redis {:?}",
+            String::from_utf8_lossy(x),
+            String::from_utf8_lossy(y)
+        );
+    }
+    // Shoal built its nodes where Redis does: the same entries in the same listpacks (the group's
+    // consumer was seen at different times on the two).
+    let mut a = RawConn::open(r.port);
+    let mut b = RawConn::open(r2.port);
+    for (db, key) in &made {
+        let db = db.to_string();
+        let key = key.as_bytes();
+        a.call(&[b"SELECT", db.as_bytes()]);
+        b.call(&[b"SELECT", db.as_bytes()]);
         for args in [
-            vec![b"SELECT".as_slice(), k.db.to_string().as_bytes()],
-            vec![b"XRANGE", key, b"-", b"+"],
-            vec![b"XINFO", b"STREAM", key, b"FULL", b"COUNT", b"0"],
+            &[&b"XINFO"[..], b"STREAM", key][..],
+            &[b"XRANGE", key, b"-", b"+"],
         ] {
-            let (x, y) = (a.call(&args), b.call(&args));
-            assert!(
-                x == y,
-                "{:?}: the original and the file shoal wrote differ",
-                show_args(&args)
-            );
+            assert_eq!(a.call(args), b.call(args), "{:?}", show_args(args));
+        }
+        if key != b"m:group" {
+            assert_eq!(a.bulk(&[b"DUMP", key]), b.bulk(&[b"DUMP", key]));
         }
     }
 }
