@@ -440,9 +440,13 @@ fn array_header(n: usize, buf: &mut [u8; 24]) -> &[u8] {
 fn xdel(ctx: &mut Ctx, a: &[&[u8]], out: &mut Out) -> CmdResult {
     // As Redis: the key first (a missing key answers 0 whatever the IDs), then every ID is
     // checked before any is deleted.
-    if ctx.lookup_stream(a[1])?.is_none() {
-        out.int(0);
-        return Ok(());
+    match ctx.lookup(a[1]) {
+        None => {
+            out.int(0);
+            return Ok(());
+        }
+        Some(e) if as_stream(e).is_none() => return Err(err::WRONGTYPE),
+        Some(_) => {}
     }
     let ids = a[2..]
         .iter()
