@@ -1,9 +1,8 @@
 //! DUMP and RESTORE (Redis's cluster.c): a key's value as a self-checking RDB payload, and back.
 
 use super::{args, err, flags::*, CmdError, CmdResult, Command, Ctx, Route, Run};
-use crate::persistence::rdb::{self, Value};
+use crate::persistence::rdb;
 use crate::protocol::Out;
-use crate::storage::Entry;
 
 pub fn commands() -> Vec<Command> {
     vec![
@@ -119,7 +118,7 @@ fn restore(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
         return Err(BAD_PAYLOAD);
     }
     let value = match rdb::parse_dump(payload, true) {
-        Ok(Value::String(v)) => v,
+        Ok(v) => v,
         Err(e)
             if payload
                 .first()
@@ -156,7 +155,7 @@ fn restore(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
         clock
     };
     // FREQ only matters under an LFU policy, which shoal does not have: validated, then unused.
-    ctx.insert(Entry::new(key, &value, when.map(|w| w as u64), lru));
+    ctx.insert(value.into_entry(key, when.map(|w| w as u64), lru));
     out.ok();
     Ok(())
 }

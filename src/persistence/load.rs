@@ -8,12 +8,12 @@ use std::fs::File;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::persistence::rdb::{Loader, Value};
+use crate::persistence::rdb::Loader;
 use crate::runtime::shard::{lru_clock_now, DATABASES};
 use crate::runtime::slot::key_shard;
 use crate::server::log;
 use crate::storage::entry::LRU_MASK;
-use crate::storage::{Db, Entry};
+use crate::storage::Db;
 
 /// Each shard's databases, as loaded.
 pub type ShardDbs = Vec<Db>;
@@ -60,13 +60,12 @@ pub fn load_file(path: &Path, nshards: usize, verify_checksum: bool) -> Result<L
             expired += 1;
             continue;
         }
-        let Value::String(v) = k.value;
         let idle = k.idle_secs.unwrap_or(0).min(LRU_MASK as u64) as u32;
         let lru = clock.wrapping_sub(idle) & LRU_MASK;
         let shard = key_shard(&k.key, nshards);
         let db = &mut shards[shard][k.db];
         if db
-            .insert(Entry::new(&k.key, &v, k.expire_ms, lru))
+            .insert(k.value.into_entry(&k.key, k.expire_ms, lru))
             .is_some()
         {
             return Err(format!(

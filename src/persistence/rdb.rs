@@ -11,6 +11,9 @@ use std::io::Read;
 use super::crc64::crc64;
 use super::lzf;
 use crate::runtime::shard::DATABASES;
+use crate::storage::object::Object;
+use crate::storage::stream::Stream;
+use crate::storage::Entry;
 use crate::util::num::parse_i64;
 
 mod decode;
@@ -47,7 +50,7 @@ pub mod opcode {
     pub const EOF: u8 = 255;
 }
 
-/// The one value type shoal stores.
+/// The string value type (streams' types are in `stream`).
 pub const TYPE_STRING: u8 = 0;
 
 /// Special string encodings: a length byte `11xxxxxx` says the six bits name one of these.
@@ -99,15 +102,51 @@ pub fn type_description(t: u8) -> Option<(&'static str, &'static str)> {
     })
 }
 
-/// A value type Redis writes that shoal cannot store (every type but strings).
+/// A value type Redis writes that shoal cannot store (every type but strings and streams).
 pub fn is_unsupported_type(t: u8) -> bool {
-    t != TYPE_STRING && type_description(t).is_some()
+    t != TYPE_STRING && !stream::is_stream_type(t) && type_description(t).is_some()
 }
 
 /// A value as read from a file or a DUMP payload: only the types shoal stores.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub enum Value {
     String(Vec<u8>),
+    Stream(Box<Stream>),
+}
+
+impl Value {
+    /// The keyspace entry holding this value.
+    pub fn into_entry(self, key: &[u8], expire_ms: Option<u64>, lru: u32) -> Entry {
+        match self {
+            Value::String(v) => Entry::new(key, &v, expire_ms, lru),
+            Value::Stream(s) => Entry::new_obj(key, s, expire_ms, lru),
+        }
+    }
+}
+
+// By hand: a stream has no derived Debug or PartialEq (its equality is `Object::eq_obj`).
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::String(v) => f.debug_tuple("String").field(&repr(v)).finish(),
+            Value::Stream(s) => f
+                .debug_struct("Stream")
+                .field("len", &s.len())
+                .field("last_id", &s.last_id().to_string())
+                .field("groups", &s.groups().count())
+                .finish(),
+        }
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::Stream(a), Value::Stream(b)) => a.eq_obj(b.as_ref()),
+            _ => false,
+        }
+    }
 }
 
 /// One key read from a file.
@@ -377,7 +416,11 @@ pub fn parse_dump(payload: &[u8], verify_checksum: bool) -> Result<Value, RdbErr
     let body = &payload[..payload.len() - DUMP_FOOTER];
     let mut input = SliceInput::new(body);
     let t = input.u8()?;
-    if t != TYPE_STRING {
+    let value = if t == TYPE_STRING {
+        Value::String(decode::string(&mut input)?)
+    } else if stream::is_stream_type(t) {
+        Value::Stream(Box::new(stream::read_stream(t, &mut input)?))
+    } else {
         return Err(match type_description(t) {
             Some((kind, enc)) => RdbError::new(
                 0,
@@ -387,8 +430,7 @@ pub fn parse_dump(payload: &[u8], verify_checksum: bool) -> Result<Value, RdbErr
             ),
             None => RdbError::new(0, format!("unknown value type {t} in the DUMP payload")),
         });
-    }
-    let v = decode::string(&mut input)?;
+    };
     if input.offset() != body.len() as u64 {
         return Err(RdbError::new(
             input.offset(),
@@ -398,7 +440,7 @@ pub fn parse_dump(payload: &[u8], verify_checksum: bool) -> Result<Value, RdbErr
             ),
         ));
     }
-    Ok(Value::String(v))
+    Ok(value)
 }
 
 // ---- the loader ------------------------------------------------------------------------------
@@ -571,6 +613,23 @@ impl<R: Read> Loader<R> {
                         db: self.db,
                         key,
                         value: Value::String(value),
+                        expire_ms,
+                        idle_secs,
+                        freq,
+                    }));
+                }
+                t if stream::is_stream_type(t) => {
+                    let key = decode::string(&mut self.src)?;
+                    let s = stream::read_stream(t, &mut self.src).map_err(|e| {
+                        RdbError::new(
+                            e.offset,
+                            format!("key {} in db {}: {}", repr(&key), self.db, e.msg),
+                        )
+                    })?;
+                    return Ok(Some(LoadedKey {
+                        db: self.db,
+                        key,
+                        value: Value::Stream(Box::new(s)),
                         expire_ms,
                         idle_secs,
                         freq,

@@ -457,11 +457,77 @@ fn refuses_what_it_cannot_load() {
         "{e}"
     );
     for t in [
-        1u8, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
+        1u8, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 16, 17, 18, 20, 22, 23, 24, 25,
     ] {
         let e = err_of(&file_v(12, &[t, 1, b'k']));
         assert!(e.msg.contains(&format!("(RDB type {t}, ")), "{e}");
+        assert!(is_unsupported_type(t));
     }
+    // Streams load; a broken one is an error naming the key.
+    for t in [15u8, 19, 21] {
+        assert!(!is_unsupported_type(t));
+        let e = err_of(&file_v(12, &[t, 1, b'k', 1, 3, b'a', b'b', b'c']));
+        assert_eq!(
+            e.msg,
+            "key \"k\" in db 0: stream node 0: the key has 3 bytes, a stream ID has 16"
+        );
+    }
+}
+
+/// A stream with entries, a deleted one, a group with a pending entry, and a TTL.
+fn sample_stream() -> crate::storage::stream::Stream {
+    use crate::storage::stream::{AddId, NodeLimits, StreamId};
+    let mut s = Stream::new();
+    let limits = NodeLimits::default();
+    for i in 1..=5u64 {
+        let v = i.to_string();
+        s.add(
+            AddId::Explicit(StreamId::new(i, 0)),
+            &[b"f", v.as_bytes()],
+            0,
+            limits,
+        )
+        .unwrap();
+    }
+    s.delete(&[StreamId::new(3, 0)]);
+    s.create_group(b"g", StreamId::new(0, 0), Some(0)).unwrap();
+    s.read_group_new(b"g", b"alice", 2, false, 1000).unwrap();
+    s
+}
+
+#[test]
+fn streams_load_from_files_and_dump_payloads() {
+    let s = sample_stream();
+    let obj = || Box::new(s.clone()) as Box<dyn Object>;
+    let mut f = Vec::new();
+    write_header(&mut f);
+    write_selectdb(&mut f, 4);
+    write_entry(
+        &mut f,
+        &Entry::new_obj(b"st", obj(), Some(1 << 50), 0),
+        true,
+    );
+    write_string_key(&mut f, b"after", b"v", None, true);
+    let (keys, _) = load_all(&finish(f), true).unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!((keys[0].db, &keys[0].key[..]), (4, &b"st"[..]));
+    assert_eq!(keys[0].expire_ms, Some(1 << 50));
+    assert_eq!(keys[0].value, Value::Stream(Box::new(s.clone())));
+    assert_ne!(keys[0].value, Value::Stream(Box::new(Stream::new())));
+    assert_eq!(keys[1], key(4, b"after", b"v", None));
+
+    let p = dump_entry(&Entry::new_obj(b"st", obj(), None, 0), true);
+    assert_eq!(parse_dump(&p, true), Ok(Value::Stream(Box::new(s.clone()))));
+    // Trailing bytes after the stream value, checksum correct: corrupt.
+    let mut q = p[..p.len() - DUMP_FOOTER].to_vec();
+    q.push(0);
+    q.extend_from_slice(&RDB_VERSION_WRITTEN.to_le_bytes());
+    let crc = crc64(0, &q);
+    q.extend_from_slice(&crc.to_le_bytes());
+    assert_eq!(
+        parse_dump(&q, true).map_err(|e| e.msg),
+        Err("1 bytes after the value, before the DUMP payload footer".to_string())
+    );
 }
 
 #[test]
