@@ -133,9 +133,7 @@ impl<'a> Ctx<'a> {
 /// The stream in an entry, or None for another type. Copies the entry first under a snapshot
 /// (`obj_mut`), so use `as_stream` for reads.
 pub fn as_stream_mut(e: &mut crate::storage::Entry) -> Option<&mut Stream> {
-    if e.obj()?.as_any().downcast_ref::<Stream>().is_none() {
-        return None;
-    }
+    e.obj()?.as_any().downcast_ref::<Stream>()?;
     e.obj_mut()?.as_any_mut().downcast_mut::<Stream>()
 }
 

@@ -125,7 +125,7 @@ pub fn parse(argv: &[&[u8]]) -> Result<ReadArgs, CmdError> {
         } else if args::is(o, "streams") && more > 0 {
             a.streams_at = i + 1;
             let n = argv.len() - a.streams_at;
-            if n % 2 != 0 {
+            if !n.is_multiple_of(2) {
                 return Err(CmdError::new(
                     "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
                 ));
@@ -221,7 +221,14 @@ pub fn resolve(ctx: &mut Ctx, a: &ReadArgs, argv: &[&[u8]], i: usize) -> Result<
 
 /// Serves key `i` if it has something for the reader (the second phase): appends the reply's
 /// element for it (`[key, entries]`; in RESP3 the key and entries of a map) and returns true.
-pub fn read(ctx: &mut Ctx, a: &ReadArgs, argv: &[&[u8]], i: usize, want: Want, out: &mut Out) -> bool {
+pub fn read(
+    ctx: &mut Ctx,
+    a: &ReadArgs,
+    argv: &[&[u8]],
+    i: usize,
+    want: Want,
+    out: &mut Out,
+) -> bool {
     let key = a.key(argv, i);
     let now = ctx.now;
     let Some(e) = ctx.lookup(key) else {
@@ -230,16 +237,22 @@ pub fn read(ctx: &mut Ctx, a: &ReadArgs, argv: &[&[u8]], i: usize, want: Want, o
     match want {
         Want::After(gt) => {
             let Some(s) = as_stream(e) else { return false };
-            if !s.last_entry().is_some_and(|l| l.id > gt) {
+            if s.last_entry().is_none_or(|l| l.id <= gt) {
                 return false;
             }
             element_key(out, key);
-            write_entries(out, s.range(gt.next().unwrap_or(StreamId::MAX), StreamId::MAX), a.count);
+            write_entries(
+                out,
+                s.range(gt.next().unwrap_or(StreamId::MAX), StreamId::MAX),
+                a.count,
+            );
             true
         }
         Want::New => {
             let Some((g, c)) = &a.group else { return false };
-            let Some(s) = as_stream_mut(e) else { return false };
+            let Some(s) = as_stream_mut(e) else {
+                return false;
+            };
             let Ok(items) = s.read_group_new(g, c, a.count, a.noack, now) else {
                 return false;
             };
@@ -256,7 +269,9 @@ pub fn read(ctx: &mut Ctx, a: &ReadArgs, argv: &[&[u8]], i: usize, want: Want, o
         }
         Want::History(id) => {
             let Some((g, c)) = &a.group else { return false };
-            let Some(s) = as_stream_mut(e) else { return false };
+            let Some(s) = as_stream_mut(e) else {
+                return false;
+            };
             // Redis serves from the ID plus one; past the largest ID it wraps to 0-0.
             let from = id.next().unwrap_or(StreamId::MIN);
             let Ok(items) = s.read_group_history(g, c, from, a.count, now) else {

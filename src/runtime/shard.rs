@@ -578,7 +578,7 @@ pub async fn cron_task(local: Rc<Local>, stop: Rc<Cell<bool>>) {
             }
         }
         shard.stats.expired_keys += expired_total as u64;
-        if !shard.blocked.is_empty() {
+        if expired_total > 0 && !shard.blocked.is_empty() {
             // Keys clients block on may have expired (XREADGROUP readers are then told).
             shard.blocked.signal_all();
             shard.serve_ready(now);

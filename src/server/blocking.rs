@@ -60,7 +60,11 @@ impl Job {
     }
 
     /// Phase 1 for `keys` (indices among the command's keys): the first error, by key order.
-    fn resolve(&self, sh: &mut Shard, keys: &[usize]) -> Result<Vec<(usize, Want)>, (usize, String)> {
+    fn resolve(
+        &self,
+        sh: &mut Shard,
+        keys: &[usize],
+    ) -> Result<Vec<(usize, Want)>, (usize, String)> {
         self.with_ctx(sh, |ctx, argv| {
             keys.iter()
                 .map(|&i| {
@@ -394,7 +398,11 @@ fn unregister(ctx: &ConnCtx, job: &Arc<Job>, owners: &[usize], token: &Arc<Block
             .collect();
         let db = job.db;
         if s == ctx.shard {
-            ctx.local.shard.borrow_mut().blocked.remove(token, db, &keys);
+            ctx.local
+                .shard
+                .borrow_mut()
+                .blocked
+                .remove(token, db, &keys);
         } else {
             let t = token.clone();
             let step = Box::new(move |sh: &mut Shard| sh.blocked.remove(&t, db, &keys));

@@ -201,8 +201,7 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream, info: Rc<RefCell<Cli
         };
         let (consumed, perr) = parse(&rbuf[start..end], &limits, &mut parsed);
         out.proto = ctx.proto;
-        let mut close =
-            run_commands(&mut ctx, &rbuf[start..end], &parsed, &mut out, &stream).await;
+        let mut close = run_commands(&mut ctx, &rbuf[start..end], &parsed, &mut out, &stream).await;
         start += consumed;
         if start == end {
             start = 0;
@@ -296,7 +295,7 @@ fn target(cmd: &Command, argv: &[&[u8]], nshards: usize, me: usize) -> Target {
         return Target::Local;
     }
     let mut dest: Option<usize> = None;
-    for i in cmd.key_positions(&argv) {
+    for i in cmd.key_positions(argv) {
         let Some(k) = argv.get(i) else { break };
         let s = key_shard(k, nshards);
         match dest {
