@@ -133,6 +133,7 @@ impl<'a> Ctx<'a> {
 /// The stream in an entry, or None for another type. Copies the entry first under a snapshot
 /// (`obj_mut`), so use `as_stream` for reads.
 pub fn as_stream_mut(e: &mut crate::storage::Entry) -> Option<&mut Stream> {
+    // Checked on the shared reference first: `obj_mut` copies a snapshotted entry.
     e.obj()?.as_any().downcast_ref::<Stream>()?;
     e.obj_mut()?.as_any_mut().downcast_mut::<Stream>()
 }
@@ -322,6 +323,10 @@ fn xadd(ctx: &mut Ctx, a: &[&[u8]], out: &mut Out) -> CmdResult {
             if let (Ok(_), Some(trim)) = (r, p.trim) {
                 s.trim(trim, p.approx, p.limit);
             }
+            if r.is_ok() {
+                // One change, trimmed entries or not, as Redis counts it.
+                ctx.shard.dirty += 1;
+            }
             r
         }
         None if p.no_mkstream => {
@@ -335,14 +340,13 @@ fn xadd(ctx: &mut Ctx, a: &[&[u8]], out: &mut Out) -> CmdResult {
                 s.trim(trim, p.approx, p.limit);
             }
             // Redis creates the key before appending: a failed append leaves it, empty.
+            // Inserting counts the one change.
             let lru = ctx.shard.lru_clock;
             ctx.insert(Entry::new_obj(a[1], Box::new(s), None, lru));
             r
         }
     };
-    let id = added.map_err(stream_err)?;
-    ctx.shard.dirty += 1;
-    write_id(out, id);
+    write_id(out, added.map_err(stream_err)?);
     Ok(())
 }
 
@@ -436,9 +440,13 @@ fn array_header(n: usize, buf: &mut [u8; 24]) -> &[u8] {
 fn xdel(ctx: &mut Ctx, a: &[&[u8]], out: &mut Out) -> CmdResult {
     // As Redis: the key first (a missing key answers 0 whatever the IDs), then every ID is
     // checked before any is deleted.
-    if ctx.lookup_stream(a[1])?.is_none() {
-        out.int(0);
-        return Ok(());
+    match ctx.lookup(a[1]) {
+        None => {
+            out.int(0);
+            return Ok(());
+        }
+        Some(e) if as_stream(e).is_none() => return Err(err::WRONGTYPE),
+        Some(_) => {}
     }
     let ids = a[2..]
         .iter()
@@ -449,9 +457,8 @@ fn xdel(ctx: &mut Ctx, a: &[&[u8]], out: &mut Out) -> CmdResult {
         Some(s) => s.delete(&ids),
         None => 0,
     };
-    if deleted > 0 {
-        ctx.shard.dirty += 1;
-    }
+    // Redis counts each deleted entry as a change (and signals nothing when none went).
+    ctx.shard.dirty += deleted;
     out.int(deleted as i64);
     Ok(())
 }
@@ -466,9 +473,7 @@ fn xtrim(ctx: &mut Ctx, a: &[&[u8]], out: &mut Out) -> CmdResult {
         Some(s) => s.trim(trim, p.approx, p.limit),
         None => 0,
     };
-    if removed > 0 {
-        ctx.shard.dirty += 1;
-    }
+    ctx.shard.dirty += removed;
     out.int(removed as i64);
     Ok(())
 }
