@@ -1106,7 +1106,10 @@ fn info_text(c: &ConnCtx, wanted: &[bool], t: &Totals) -> String {
                 w!("maxclients:{}", cfg.int("maxclients"));
                 w!("client_recent_max_input_buffer:0");
                 w!("client_recent_max_output_buffer:0");
-                w!("blocked_clients:0");
+                w!(
+                    "blocked_clients:{}",
+                    server.blocked_clients.load(Ordering::Relaxed)
+                );
                 w!("tracking_clients:0");
                 w!("clients_in_timeout_table:0");
             }

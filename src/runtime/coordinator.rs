@@ -282,7 +282,12 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
                     .iter()
                     .map(|&s| {
                         let op = op.clone();
-                        held.on(s, move |sh| op(sh))
+                        held.on(s, move |sh| {
+                            let r = op(sh);
+                            // FLUSHALL, SWAPDB, DEBUG RELOAD...: any key may have changed.
+                            sh.blocked.signal_all();
+                            r
+                        })
                     })
                     .collect();
                 glommio::spawn_local(async move {
@@ -418,6 +423,7 @@ pub fn run_multi_key(
         held.post(s, move |sh: &mut Shard| {
             for (d, key, snap) in w {
                 sh.watched.touch(d, &key);
+                sh.blocked.signal(d, &key);
                 match snap {
                     Some(e) => {
                         sh.dbs[d].insert(e);
@@ -667,6 +673,7 @@ async fn reload(
                     sh.touch_watched_db(db, now);
                 }
                 sh.dbs = dbs;
+                sh.blocked.signal_all();
             })
         })
         .collect();

@@ -3,6 +3,7 @@
 //! One glommio executor per shard; each binds the port itself (SO_REUSEPORT) so the kernel spreads
 //! connections over cores, and each owns its keyspace outright. See docs/architecture.md.
 
+pub mod blocked;
 pub mod coordinator;
 pub mod mailbox;
 pub mod shard;
@@ -55,6 +56,8 @@ pub struct Server {
     pub config: RwLock<Config>,
     pub next_client_id: AtomicU64,
     pub connected_clients: AtomicUsize,
+    /// Clients waiting in a blocking command (INFO clients blocked_clients).
+    pub blocked_clients: AtomicUsize,
     pub started: Instant,
     pub started_unix_ms: u64,
     pub run_id: String,
@@ -259,6 +262,7 @@ pub fn run(config: Config) -> i32 {
         config: RwLock::new(config),
         next_client_id: AtomicU64::new(1),
         connected_clients: AtomicUsize::new(0),
+        blocked_clients: AtomicUsize::new(0),
         started: Instant::now(),
         started_unix_ms: crate::storage::now_ms(),
         run_id: hex_id(seed),

@@ -159,6 +159,8 @@ pub struct Shard {
     pub rdb_compression: bool,
     /// Keys some connection WATCHes, with their version (see `touch_watched`).
     pub watched: Watched,
+    /// Clients blocked on keys of this shard (XREAD BLOCK...).
+    pub blocked: crate::runtime::blocked::Blocked,
     /// Connections accepted by this shard, for CLIENT LIST / KILL.
     pub clients: Vec<Rc<RefCell<ClientInfo>>>,
 }
@@ -178,6 +180,7 @@ impl Shard {
             rates: Rates::default(),
             rdb_compression: true,
             watched: Watched::default(),
+            blocked: Default::default(),
             clients: Vec::new(),
         }
     }
@@ -216,6 +219,9 @@ impl Shard {
         );
         if self.dirty != dirty && !self.watched.is_empty() {
             self.touch_command_keys(db, now, cmd, args, before);
+        }
+        if !self.blocked.is_empty() {
+            self.signal_command_keys(db, now, cmd, args);
         }
         let nanos = clock::nanos_between(start, clock::ticks());
         self.stats.total_commands += 1;
@@ -500,9 +506,13 @@ pub async fn mailbox_task(local: Rc<Local>, rx: MailboxReceiver<ShardMsg>) {
             }
             ShardMsg::Hold { mut steps } => {
                 local.gate.close();
+                // Blocked clients are served once the hold's work is all done (an EXEC's
+                // writes are seen whole, as Redis serves them after EXEC).
+                let was = local.shard.borrow_mut().defer_serving();
                 while let Some(step) = steps.next().await {
                     step(&mut local.shard.borrow_mut());
                 }
+                local.shard.borrow_mut().resume_serving(was, now_ms());
                 if local.gate.open() {
                     // Let the connections that waited run before a queued hold closes the gate
                     // again: under a steady stream of cross-shard work they would starve.
@@ -568,6 +578,11 @@ pub async fn cron_task(local: Rc<Local>, stop: Rc<Cell<bool>>) {
             }
         }
         shard.stats.expired_keys += expired_total as u64;
+        if expired_total > 0 && !shard.blocked.is_empty() {
+            // Keys clients block on may have expired (XREADGROUP readers are then told).
+            shard.blocked.signal_all();
+            shard.serve_ready(now);
+        }
         shard.stats.expire_cycle_cpu_ms += start.elapsed().as_millis() as u64;
     }
 }

@@ -27,6 +27,8 @@ pub struct ClientInfo {
     /// CLIENT NO-EVICT / NO-TOUCH (flags `e` and `T`).
     pub no_evict: bool,
     pub no_touch: bool,
+    /// Blocked in XREAD BLOCK and the like (flag `b`).
+    pub blocked: bool,
     pub query_buf: usize,
     pub output_mem: usize,
     /// Set by CLIENT KILL / shutdown; the connection closes on its next turn.
@@ -53,6 +55,7 @@ impl ClientInfo {
             sub_cmd: None,
             no_evict: false,
             no_touch: false,
+            blocked: false,
             query_buf: 0,
             output_mem: 0,
             killed: Cell::new(false),
@@ -82,6 +85,9 @@ impl ClientInfo {
     /// The `flags=` field: Redis prints one letter per flag, or `N` for none.
     fn flags(&self) -> String {
         let mut f = String::new();
+        if self.blocked {
+            f.push('b');
+        }
         if self.no_evict {
             f.push('e');
         }

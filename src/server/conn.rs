@@ -201,7 +201,7 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream, info: Rc<RefCell<Cli
         };
         let (consumed, perr) = parse(&rbuf[start..end], &limits, &mut parsed);
         out.proto = ctx.proto;
-        let mut close = run_commands(&mut ctx, &rbuf[start..end], &parsed, &mut out).await;
+        let mut close = run_commands(&mut ctx, &rbuf[start..end], &parsed, &mut out, &stream).await;
         start += consumed;
         if start == end {
             start = 0;
@@ -245,7 +245,7 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream, info: Rc<RefCell<Cli
 }
 
 /// Resolves once the connection is killed (CLIENT KILL, `timeout`, shutdown).
-fn killed(info: &Rc<RefCell<ClientInfo>>) -> impl std::future::Future<Output = ()> + '_ {
+pub(super) fn killed(info: &Rc<RefCell<ClientInfo>>) -> impl std::future::Future<Output = ()> + '_ {
     poll_fn(move |cx| {
         let mut i = info.borrow_mut();
         if i.killed.get() {
@@ -295,7 +295,7 @@ fn target(cmd: &Command, argv: &[&[u8]], nshards: usize, me: usize) -> Target {
         return Target::Local;
     }
     let mut dest: Option<usize> = None;
-    for i in cmd.key_positions(&argv) {
+    for i in cmd.key_positions(argv) {
         let Some(k) = argv.get(i) else { break };
         let s = key_shard(k, nshards);
         match dest {
@@ -316,6 +316,7 @@ async fn run_commands(
     buf: &[u8],
     parsed: &ParsedCommands,
     out: &mut Out,
+    sock: &TcpStream,
 ) -> bool {
     let local = ctx.local.clone();
     let server = local.server.clone();
@@ -401,6 +402,17 @@ async fn run_commands(
                         _ => Target::Local,
                     },
                 };
+                if cmd.flags & commands::flags::BLOCKING != 0
+                    && super::blocking::takes_own_path(cmd, &argv, matches!(t, Target::Multi))
+                {
+                    flush(&mut fan, ctx, out).await;
+                    if super::blocking::stream_read(ctx, idx, &argv, now, out, sock).await {
+                        return true;
+                    }
+                    // The wait may have been long: later commands get a fresh clock.
+                    now = now_ms();
+                    continue;
+                }
                 match t {
                     Target::Local => {
                         local.gate.wait_open().await;

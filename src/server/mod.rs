@@ -1,5 +1,6 @@
 //! Configuration, connections, client registry, logging.
 
+pub mod blocking;
 pub mod client;
 pub mod config;
 pub mod conn;

@@ -277,11 +277,14 @@ async fn exec_on_one_shard(
         let mut o = Out::new(proto);
         o.array(multi.queued.len());
         let mut argv: Vec<&[u8]> = Vec::new();
+        // Blocked clients see the transaction's writes whole, after EXEC.
+        let was = sh.defer_serving();
         for q in &multi.queued {
             argv.clear();
             argv.extend(q.args.iter().map(|a| &a[..]));
             sh.execute(db, now, q.cmd, &argv, &mut o);
         }
+        sh.resume_serving(was, now);
         Some(o.buf)
     })
     .await;
@@ -555,7 +558,11 @@ async fn exec_held(
                         let replies: Vec<_> = (0..nshards)
                             .map(|s| {
                                 let op = op.clone();
-                                held.on(s, move |sh: &mut Shard| op(sh))
+                                held.on(s, move |sh: &mut Shard| {
+                                    let r = op(sh);
+                                    sh.blocked.signal_all();
+                                    r
+                                })
                             })
                             .collect();
                         let replies = join_all(replies)
