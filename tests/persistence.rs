@@ -844,7 +844,8 @@ impl RawConn {
 }
 
 /// Stream keys spread over the shards and two databases: entries of varied shapes over several
-/// nodes, deletions, trimming, groups with pending entries, XSETID's counters, TTLs.
+/// nodes, deletions, trimming, groups with pending entries (claimed and read), XSETID's
+/// counters, TTLs.
 fn fill_streams(c: &mut RawConn, keys: &[(usize, String)]) {
     for (n, (db, key)) in keys.iter().enumerate() {
         let k = key.as_str();
@@ -896,6 +897,18 @@ fn fill_streams(c: &mut RawConn, keys: &[(usize, String)]) {
             "FORCE",
             "JUSTID",
         ]);
+        let read = c.call(&[
+            "XREADGROUP",
+            "GROUP",
+            "g1",
+            "bob",
+            "COUNT",
+            "3",
+            "STREAMS",
+            k,
+            ">",
+        ]);
+        assert!(read.starts_with(b"*1\r\n*2\r\n"), "{read:?}");
         if n % 5 == 4 {
             c.call(&[
                 "XSETID",
@@ -994,6 +1007,23 @@ fn streams_survive_save_and_restart() {
             b"$8\r\n100000-0\r\n"
         );
         assert_eq!(c.call(&["XLEN", "stream:0"]), b":19\r\n");
+        // Groups deliver where they left off: bob had 1-0, 3-0 and 4-0 (2-0 was deleted).
+        let next = c.call(&[
+            "XREADGROUP",
+            "GROUP",
+            "g1",
+            "carol",
+            "COUNT",
+            "1",
+            "STREAMS",
+            "stream:0",
+            ">",
+        ]);
+        assert!(
+            next.starts_with(b"*1\r\n*2\r\n$8\r\nstream:0\r\n*1\r\n*2\r\n$3\r\n5-0\r\n"),
+            "{:?}",
+            String::from_utf8_lossy(&next)
+        );
     }
     match check_rdb(&dir.file("dump.rdb")) {
         None => eprintln!("note: redis-check-rdb not on PATH; skipping the check of the file"),

@@ -746,7 +746,8 @@ fn fill_made_streams(c: &mut redis::Connection) -> Vec<(usize, String)> {
             &["XADD", "m:capped", "MAXLEN", "10", &id, "n", &i.to_string()],
         );
     }
-    // A group with pending entries given by XCLAIM FORCE at a fixed time, one acknowledged.
+    // A group with pending entries given by XCLAIM FORCE at a fixed time, one acknowledged;
+    // another with entries XREADGROUP delivered.
     for args in [
         vec!["XGROUP", "CREATE", "m:group", "g", "0", "MKSTREAM"],
         vec!["XADD", "m:group", "1-0", "a", "1"],
@@ -769,6 +770,19 @@ fn fill_made_streams(c: &mut redis::Connection) -> Vec<(usize, String)> {
             "JUSTID",
         ],
         vec!["XACK", "m:group", "g", "2-0"],
+        // Delivered by XREADGROUP (at each server's own time).
+        vec!["XGROUP", "CREATE", "m:group", "g2", "0"],
+        vec![
+            "XREADGROUP",
+            "GROUP",
+            "g2",
+            "bob",
+            "COUNT",
+            "2",
+            "STREAMS",
+            "m:group",
+            ">",
+        ],
         vec!["XGROUP", "SETID", "m:group", "g", "3-0", "ENTRIESREAD", "3"],
         vec!["XADD", "m:setid", "5-5", "f", "v"],
         vec![
@@ -835,7 +849,7 @@ fn shoal_stream_files_load_into_redis() {
     let made = fill_made_streams(&mut s.conn());
     fill_made_streams(&mut r.conn());
     let made_in_shoal = stream_replies(s.port, &made);
-    assert_eq!(made_in_shoal.len(), 4 * 7 + 1);
+    assert_eq!(made_in_shoal.len(), 4 * 7 + 2);
     assert_eq!(c.call(&[b"SAVE"]), b"+OK\r\n");
     s.kill9();
     match check_rdb(&dir.file("dump.rdb")) {
