@@ -625,7 +625,9 @@ fn save_points_fire_by_themselves() {
     assert!(!dir.file("dump.rdb").exists());
     ok(&mut c, &[b"SET", b"x", b"1"]);
     wait_for(Duration::from_secs(5), "a save point to fire", || {
-        dir.file("dump.rdb").exists() && saves(&mut c) >= 1
+        dir.file("dump.rdb").exists()
+            && saves(&mut c) >= 1
+            && info_field(&mut c, "rdb_bgsave_in_progress") == "0"
     });
     assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
     // One change, but the next save waits a second after the last one.

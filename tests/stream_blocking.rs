@@ -279,6 +279,26 @@ fn scenarios() -> Vec<(&'static str, Vec<Step>)> {
             ],
         ),
         (
+            "moving IDs (XSETID, XGROUP SETID) or deleting entries serves nobody",
+            vec![
+                ("a", "XADD s 1-1 a 1", "?"),
+                ("a", "XGROUP CREATE s g $", OK),
+                ("b", "&XREADGROUP GROUP g c BLOCK 0 STREAMS s >", ""),
+                ("c", "&XREAD BLOCK 0 STREAMS s $", ""),
+                ("c", "quiet", ""),
+                ("a", "XGROUP SETID s g 0", OK),
+                ("a", "XSETID s 5-0", OK),
+                ("a", "XLEN s", ":1\r\n"),
+                ("a", "XDEL s 1-1", ":1\r\n"),
+                ("a", "XTRIM s MAXLEN 0", ":0\r\n"),
+                ("b", "quiet", ""),
+                ("c", "quiet", ""),
+                ("a", "XADD s 6-1 b 2", "?"),
+                ("b", "<", leak(one("s", &[&entry("6-1", "b", "2")]))),
+                ("c", "<", leak(one("s", &[&entry("6-1", "b", "2")]))),
+            ],
+        ),
+        (
             "a transaction's writes are served together, after EXEC",
             vec![
                 ("a", "XADD s 1-1 a 1", "?"),

@@ -167,6 +167,18 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// This command's changes do not count as modifying its keys for WATCH (Redis calls no
+    /// signalModifiedKey for XACK, XCLAIM, XSETID, XREADGROUP...).
+    pub fn not_modified(&mut self) {
+        self.shard.quiet |= crate::runtime::shard::QUIET_WATCH;
+    }
+
+    /// Nor do they make clients blocked on its keys ready (only XADD, XGROUP DESTROY and
+    /// deletions do, in Redis: moving an ID must not serve a blocked reader).
+    pub fn not_ready(&mut self) {
+        self.shard.quiet |= crate::runtime::shard::QUIET_READY;
+    }
+
     /// Whether a live key exists (no hit/miss accounting).
     pub fn exists(&mut self, key: &[u8]) -> bool {
         self.lookup(key).is_some()

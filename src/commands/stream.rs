@@ -459,6 +459,8 @@ fn xdel(ctx: &mut Ctx, a: &[&[u8]], out: &mut Out) -> CmdResult {
     };
     // Redis counts each deleted entry as a change (and signals nothing when none went).
     ctx.shard.dirty += deleted;
+    // Removing entries readies no blocked reader.
+    ctx.not_ready();
     out.int(deleted as i64);
     Ok(())
 }
@@ -474,6 +476,7 @@ fn xtrim(ctx: &mut Ctx, a: &[&[u8]], out: &mut Out) -> CmdResult {
         None => 0,
     };
     ctx.shard.dirty += removed;
+    ctx.not_ready();
     out.int(removed as i64);
     Ok(())
 }
@@ -507,6 +510,9 @@ fn xsetid(ctx: &mut Ctx, a: &[&[u8]], out: &mut Out) -> CmdResult {
     s.set_id(id, entries_added, max_deleted)
         .map_err(stream_err)?;
     ctx.shard.dirty += 1;
+    // Redis's XSETID neither signals WATCH nor serves blocked readers.
+    ctx.not_modified();
+    ctx.not_ready();
     out.ok();
     Ok(())
 }

@@ -307,6 +307,10 @@ fn xgroup(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
         let lru = ctx.shard.lru_clock;
         ctx.insert(Entry::new_obj(key, Box::new(s), None, lru));
         ctx.shard.dirty += 1;
+        // A new key is a modification for WATCH (the container carries no write flag, so
+        // the generic signalling does not see it).
+        let db = ctx.db;
+        ctx.shard.watched.touch(db, key);
         out.ok();
         return Ok(());
     };
@@ -365,12 +369,20 @@ fn xgroup(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     if changed {
         ctx.shard.dirty += 1;
     }
+    // Only DESTROY wakes blocked readers (to tell them NOGROUP); moving a group's cursor
+    // back must not serve them, as in Redis.
+    if sub != "destroy" {
+        ctx.not_ready();
+    }
     Ok(())
 }
 
 // ---- XACK ------------------------------------------------------------------------------------
 
 fn xack(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
+    // As Redis: group bookkeeping is no modification for WATCH, and readies no reader.
+    ctx.not_modified();
+    ctx.not_ready();
     let (key, group) = (argv[1], argv[2]);
     let Some(e) = ctx.lookup_read(key) else {
         out.int(0);
@@ -529,6 +541,9 @@ fn parse_claim(argv: &[&[u8]], now: u64) -> Result<(Vec<StreamId>, ClaimOptions)
 }
 
 fn xclaim(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
+    // As Redis: group bookkeeping is no modification for WATCH, and readies no reader.
+    ctx.not_modified();
+    ctx.not_ready();
     let (key, group, consumer) = (argv[1], argv[2], argv[3]);
     let now = ctx.now;
     let Some(e) = ctx.lookup_read(key) else {
@@ -573,6 +588,9 @@ fn state_changes(before: (usize, StreamId), after: (usize, StreamId)) -> u64 {
 const AUTOCLAIM_MAX_COUNT: i64 = i64::MAX / 16;
 
 fn xautoclaim(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
+    // As Redis: group bookkeeping is no modification for WATCH, and readies no reader.
+    ctx.not_modified();
+    ctx.not_ready();
     let (key, group, consumer) = (argv[1], argv[2], argv[3]);
     let now = ctx.now;
     // Redis looks the key up first, then reports argument errors before a wrong type.

@@ -329,6 +329,9 @@ pub fn reply_header(out: &mut Out, n: usize) {
 /// no BLOCK was given (the connection handles the other cases).
 fn xread(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     let a = parse(argv)?;
+    // XREADGROUP's delivery is no modification for WATCH in Redis, nor does it ready anyone.
+    ctx.not_modified();
+    ctx.not_ready();
     let mut wants = Vec::with_capacity(a.nkeys);
     for i in 0..a.nkeys {
         wants.push(resolve(ctx, &a, argv, i)?);

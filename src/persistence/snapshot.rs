@@ -395,7 +395,6 @@ pub fn finish(
         let secs = started.elapsed().as_secs() as i64;
         stats.last_time_sec.store(secs, Ordering::Relaxed);
     }
-    stats.in_progress.store(false, Ordering::Relaxed);
     match r {
         Ok(_) => {
             log::notice("DB saved on disk");
@@ -416,4 +415,6 @@ pub fn finish(
             }
         }
     }
+    // Last, so a client that sees no save in progress sees its outcome too.
+    stats.in_progress.store(false, Ordering::Release);
 }

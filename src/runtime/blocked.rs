@@ -154,9 +154,15 @@ impl Shard {
     #[cold]
     pub(crate) fn signal_command_keys(&mut self, db: usize, now: u64, cmd: usize, args: &[&[u8]]) {
         let c = &crate::commands::table()[cmd];
+        // A read changes nothing, unless its lookup expired the key (then XREADGROUP readers
+        // are told the key is gone).
+        let read_only = c.flags & crate::commands::flags::READONLY != 0;
         for i in c.key_positions(args) {
             if let Some(k) = args.get(i) {
                 let d = crate::commands::keyspace::key_db(c, args, i, db);
+                if read_only && self.dbs[d].peek(k, now).is_some() {
+                    continue;
+                }
                 self.blocked.signal(d, k);
             }
         }

@@ -23,6 +23,10 @@ use crate::util::clock;
 
 pub const DATABASES: usize = 16;
 
+/// `Shard::quiet` bits.
+pub const QUIET_WATCH: u8 = 1;
+pub const QUIET_READY: u8 = 2;
+
 /// Work run on a held shard by the coordinator.
 pub type Step = Box<dyn FnOnce(&mut Shard) + Send>;
 
@@ -161,6 +165,9 @@ pub struct Shard {
     pub watched: Watched,
     /// Clients blocked on keys of this shard (XREAD BLOCK...).
     pub blocked: crate::runtime::blocked::Blocked,
+    /// Set by the running command: its changes do not count for WATCH (`QUIET_WATCH`) or do
+    /// not make blocked readers ready (`QUIET_READY`), as Redis signals only some writes.
+    pub quiet: u8,
     /// Connections accepted by this shard, for CLIENT LIST / KILL.
     pub clients: Vec<Rc<RefCell<ClientInfo>>>,
 }
@@ -181,6 +188,7 @@ impl Shard {
             rdb_compression: true,
             watched: Watched::default(),
             blocked: Default::default(),
+            quiet: 0,
             clients: Vec::new(),
         }
     }
@@ -208,6 +216,7 @@ impl Shard {
         } else {
             self.watched_before(db, now, cmd, args)
         };
+        self.quiet = 0;
         let r = f(
             &mut Ctx {
                 shard: self,
@@ -217,10 +226,10 @@ impl Shard {
             args,
             out,
         );
-        if self.dirty != dirty && !self.watched.is_empty() {
+        if self.dirty != dirty && !self.watched.is_empty() && self.quiet & QUIET_WATCH == 0 {
             self.touch_command_keys(db, now, cmd, args, before);
         }
-        if !self.blocked.is_empty() {
+        if !self.blocked.is_empty() && self.quiet & QUIET_READY == 0 {
             self.signal_command_keys(db, now, cmd, args);
         }
         let nanos = clock::nanos_between(start, clock::ticks());
