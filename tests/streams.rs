@@ -788,6 +788,38 @@ fn dump_restore_between_shoal_and_redis() {
     }
 }
 
+/// With `rdbcompression no` a stream's DUMP is Redis's, byte for byte (compressed payloads
+/// differ: shoal's LZF picks other, equally valid, back-references).
+#[test]
+fn dump_without_compression_is_byte_identical_to_redis() {
+    let shoal = Server::start(2, &[]);
+    let mut s = Conn::open(shoal.port);
+    build_dump_stream(&mut s);
+    let packed = bulk_payload(&s.call(&[b"DUMP", b"d"]));
+    assert_eq!(
+        s.call(&[b"CONFIG", b"SET", b"rdbcompression", b"no"]),
+        b"+OK\r\n"
+    );
+    let plain = bulk_payload(&s.call(&[b"DUMP", b"d"]));
+    assert!(
+        plain.len() > packed.len(),
+        "compression off made no difference"
+    );
+    // Both restore to the same stream.
+    assert_eq!(s.call(&[b"RESTORE", b"p", b"0", &plain]), b"+OK\r\n");
+    assert_eq!(
+        s.call(&[b"XRANGE", b"p", b"-", b"+"]),
+        s.call(&[b"XRANGE", b"d", b"-", b"+"])
+    );
+    let Some(redis) = redis() else {
+        return;
+    };
+    let mut r = Conn::open(redis.port);
+    build_dump_stream(&mut r);
+    r.call(&[b"CONFIG", b"SET", b"rdbcompression", b"no"]);
+    assert_eq!(bulk_payload(&r.call(&[b"DUMP", b"d"])), plain);
+}
+
 // --- random sequences against Redis ---------------------------------------------------------------
 
 /// xorshift64*: the same sequence on every machine.

@@ -50,7 +50,7 @@ const INVALID_FREQ: CmdError = CmdError(std::borrow::Cow::Borrowed(
 
 fn dump(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     // Compressed as rdbcompression says, as Redis's payloads are.
-    let compress = ctx.shard.rdb_compression;
+    let compress = crate::runtime::rdb_compression();
     let Some(e) = ctx.lookup_read(argv[1]) else {
         out.null();
         return Ok(());

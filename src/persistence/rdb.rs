@@ -331,7 +331,7 @@ pub fn write_entry(buf: &mut Vec<u8>, e: &crate::storage::Entry, compress: bool)
             }
             buf.push(o.rdb_type());
             write_string(buf, e.key(), compress);
-            o.write_rdb(buf);
+            o.write_rdb(buf, compress);
         }
     }
 }
@@ -343,7 +343,7 @@ pub fn dump_entry(e: &crate::storage::Entry, compress: bool) -> Vec<u8> {
     };
     let mut p = Vec::with_capacity(64);
     p.push(o.rdb_type());
-    o.write_rdb(&mut p);
+    o.write_rdb(&mut p, compress);
     p.extend_from_slice(&RDB_VERSION_WRITTEN.to_le_bytes());
     let crc = crc64(0, &p);
     p.extend_from_slice(&crc.to_le_bytes());

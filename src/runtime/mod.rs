@@ -36,6 +36,14 @@ pub fn proto_max_bulk_len() -> u64 {
     PROTO_MAX_BULK_LEN.load(Ordering::Relaxed)
 }
 
+/// `rdbcompression`, for DUMP; kept in sync the same way.
+static RDB_COMPRESSION: AtomicBool = AtomicBool::new(true);
+
+#[inline]
+pub fn rdb_compression() -> bool {
+    RDB_COMPRESSION.load(Ordering::Relaxed)
+}
+
 /// `stream-node-max-bytes` / `stream-node-max-entries`, for XADD; kept in sync the same way.
 static STREAM_NODE_MAX_BYTES: AtomicU64 = AtomicU64::new(4096);
 static STREAM_NODE_MAX_ENTRIES: AtomicU64 = AtomicU64::new(100);
@@ -91,6 +99,7 @@ impl Server {
         self.proto_max_bulk_len
             .store(c.int("proto-max-bulk-len") as u64, Ordering::Relaxed);
         PROTO_MAX_BULK_LEN.store(c.int("proto-max-bulk-len") as u64, Ordering::Relaxed);
+        RDB_COMPRESSION.store(c.bool("rdbcompression"), Ordering::Relaxed);
         STREAM_NODE_MAX_BYTES.store(
             c.int("stream-node-max-bytes").max(0) as u64,
             Ordering::Relaxed,

@@ -159,8 +159,6 @@ pub struct Shard {
     pub lru_clock: u32,
     rng: u64,
     pub rates: Rates,
-    /// `rdbcompression`, for DUMP (refreshed by the cron from the configuration).
-    pub rdb_compression: bool,
     /// Keys some connection WATCHes, with their version (see `touch_watched`).
     pub watched: Watched,
     /// Clients blocked on keys of this shard (XREAD BLOCK...).
@@ -185,7 +183,6 @@ impl Shard {
             lru_clock: lru_clock_now(),
             rng: 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(now_ms() | 1),
             rates: Rates::default(),
-            rdb_compression: true,
             watched: Watched::default(),
             blocked: Default::default(),
             quiet: 0,
@@ -542,15 +539,13 @@ pub async fn cron_task(local: Rc<Local>, stop: Rc<Cell<bool>>) {
     const MIN_EXAMINE: usize = 2000;
     let mut last_client_sweep = Instant::now();
     while !stop.get() {
-        let (hz, timeout, compress) = {
+        let (hz, timeout) = {
             let c = local.server.config();
             (
                 c.int("hz").clamp(1, 500) as u64,
                 c.int("timeout").max(0) as u64,
-                c.bool("rdbcompression"),
             )
         };
-        local.shard.borrow_mut().rdb_compression = compress;
         glommio::timer::sleep(Duration::from_millis(1000 / hz)).await;
         if timeout > 0 && last_client_sweep.elapsed() >= Duration::from_secs(1) {
             last_client_sweep = Instant::now();

@@ -17,8 +17,9 @@ pub trait Object: Send + Sync + 'static {
     fn eq_obj(&self, other: &dyn Object) -> bool;
     /// The RDB type byte of `write_rdb`'s encoding.
     fn rdb_type(&self) -> u8;
-    /// The value in RDB encoding (files, DUMP payloads), without the type byte.
-    fn write_rdb(&self, out: &mut Vec<u8>);
+    /// The value in RDB encoding (files, DUMP payloads), without the type byte; `compress`
+    /// is `rdbcompression` (LZF where it pays).
+    fn write_rdb(&self, out: &mut Vec<u8>, compress: bool);
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
 }
@@ -49,8 +50,8 @@ impl Object for Blob {
         // A string payload, so DUMP output is checkable.
         0
     }
-    fn write_rdb(&self, out: &mut Vec<u8>) {
-        crate::persistence::rdb::write_string(out, &self.0, false);
+    fn write_rdb(&self, out: &mut Vec<u8>, compress: bool) {
+        crate::persistence::rdb::write_string(out, &self.0, compress);
     }
     fn as_any(&self) -> &dyn Any {
         self

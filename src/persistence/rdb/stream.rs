@@ -68,13 +68,9 @@ const LP_COUNT_UNKNOWN: u16 = u16::MAX;
 // ---- encoding --------------------------------------------------------------------------------
 
 /// The stream value as Redis 7.0 saves it (type 19), without the type byte.
-/// Listpacks and names over 20 bytes are LZF-compressed when that pays, as
-/// Redis does with `rdbcompression yes`.
-pub fn write_stream(s: &Stream, out: &mut Vec<u8>) {
-    write_stream_with(s, out, true);
-}
-
-fn write_stream_with(s: &Stream, out: &mut Vec<u8>, compress: bool) {
+/// With `compress` (`rdbcompression yes`), listpacks and names over 20 bytes
+/// are LZF-compressed when that pays, as Redis does.
+pub fn write_stream(s: &Stream, out: &mut Vec<u8>, compress: bool) {
     write_len(out, s.block_count() as u64);
     let mut lp = Vec::new();
     for node in s.nodes() {
@@ -698,11 +694,11 @@ pub fn parse_stream_dump(payload: &[u8], verify_checksum: bool) -> Result<Stream
     decode_stream(t, value).map_err(|e| RdbError::new(e.offset + 1, e.msg))
 }
 
-/// A DUMP payload of a stream, as Redis 7.0's DUMP: type 19, the value,
-/// RDB version 10, CRC-64.
+/// A DUMP payload of a stream, as Redis 7.0's DUMP with `rdbcompression
+/// yes`: type 19, the value, RDB version 10, CRC-64.
 pub fn dump_stream(s: &Stream) -> Vec<u8> {
     let mut p = vec![TYPE_STREAM_LISTPACKS_2];
-    write_stream(s, &mut p);
+    write_stream(s, &mut p, true);
     p.extend_from_slice(&super::RDB_VERSION_WRITTEN.to_le_bytes());
     let crc = crate::persistence::crc64::crc64(0, &p);
     p.extend_from_slice(&crc.to_le_bytes());

@@ -34,8 +34,8 @@ impl Object for Stream {
     fn rdb_type(&self) -> u8 {
         codec::TYPE_STREAM_LISTPACKS_2
     }
-    fn write_rdb(&self, out: &mut Vec<u8>) {
-        codec::write_stream(self, out);
+    fn write_rdb(&self, out: &mut Vec<u8>, compress: bool) {
+        codec::write_stream(self, out, compress);
     }
     fn as_any(&self) -> &dyn Any {
         self

@@ -19,12 +19,12 @@ fn add(s: &mut Stream, ms: u64, seq: u64, pairs: &[&[u8]], limits: NodeLimits) {
 
 fn round_trip(s: &Stream) -> Stream {
     let mut out = Vec::new();
-    s.write_rdb(&mut out);
+    s.write_rdb(&mut out, true);
     let back = decode_stream(s.rdb_type(), &out).unwrap();
     assert!(back.eq_obj(s), "round trip changed the stream");
     // Uncompressed too (the listpack parser sees every byte then).
     let mut plain = Vec::new();
-    write_stream_with(s, &mut plain, false);
+    write_stream(s, &mut plain, false);
     assert!(decode_stream(TYPE_STREAM_LISTPACKS_2, &plain)
         .unwrap()
         .eq_obj(s));
@@ -201,7 +201,7 @@ fn type_15_and_21_decode() {
     s.create_group(b"g", StreamId::MIN, Some(0)).unwrap();
     s.read_group_new(b"g", b"c", 4, false, 99).unwrap();
     let mut v2 = Vec::new();
-    write_stream(&s, &mut v2);
+    write_stream(&s, &mut v2, true);
     // Type 21: the same with an active time after each seen time. Built by
     // re-encoding the tail by hand.
     let mut v3 = Vec::new();
@@ -209,7 +209,7 @@ fn type_15_and_21_decode() {
     std::mem::swap(&mut plain, &mut s);
     let mut no_groups = plain.clone();
     no_groups.destroy_group(b"g");
-    write_stream(&no_groups, &mut v3);
+    write_stream(&no_groups, &mut v3, true);
     v3.pop(); // the group count (0)
     write_len(&mut v3, 1);
     let g = plain.group(b"g").unwrap();
@@ -269,13 +269,13 @@ fn corrupt_values_are_errors() {
     s.create_group(b"g", StreamId::MIN, Some(0)).unwrap();
     s.read_group_new(b"g", b"c", 4, false, 99).unwrap();
     let mut v = Vec::new();
-    write_stream_with(&s, &mut v, false);
+    write_stream(&s, &mut v, false);
     assert!(decode_stream(TYPE_STREAM_LISTPACKS_2, &v).is_ok());
     // Wrong length claimed.
     let mut t = Stream::new();
     add(&mut t, 1, 0, &[b"f", b"v"], NodeLimits::default());
     let mut w = Vec::new();
-    write_stream_with(&t, &mut w, false);
+    write_stream(&t, &mut w, false);
     let len_at = w.len() - 9; // length, last (2), first (2), max deleted (2), added, groups
     assert_eq!(w[len_at], 1);
     w[len_at] = 2;
@@ -283,7 +283,7 @@ fn corrupt_values_are_errors() {
     assert!(e.msg.contains("2 entries"), "{e}");
     // A listpack with a bad end marker, a bad header length.
     let mut w = Vec::new();
-    write_stream_with(&t, &mut w, false);
+    write_stream(&t, &mut w, false);
     let lp_at = 1 + 1 + 16 + 1; // node count, key len, key, lp len
     let lp_len = w[lp_at - 1] as usize;
     let mut bad = w.clone();
@@ -325,7 +325,7 @@ fn fuzz_base() -> Vec<u8> {
     s.read_group_new(b"g", b"c", 4, false, 99).unwrap();
     s.read_group_new(b"g", b"d", 3, false, 99).unwrap();
     let mut v = Vec::new();
-    write_stream_with(&s, &mut v, false);
+    write_stream(&s, &mut v, false);
     v
 }
 

@@ -339,7 +339,7 @@ fn streams_dumped_by_redis_decode() {
     // Our encoding of what we decoded is Redis's, byte for byte (up to LZF
     // choices, compared uncompressed).
     let mut ours = Vec::new();
-    write_stream_with(&st, &mut ours, false);
+    write_stream(&st, &mut ours, false);
     let ours_again = decode_stream(TYPE_STREAM_LISTPACKS_2, &ours).unwrap();
     assert!(ours_again.eq_obj(&st));
     if dump_stream(&st) != payload {
@@ -480,7 +480,7 @@ fn redis_check_rdb_accepts_our_streams() {
     for (key, st) in [(&b"empty"[..], Stream::new()), (b"big", big)] {
         file.push(st.rdb_type());
         write_string(&mut file, key, false);
-        st.write_rdb(&mut file);
+        st.write_rdb(&mut file, true);
     }
     crate::persistence::rdb::write_eof(&mut file);
     let crc = crate::persistence::crc64::crc64(0, &file);
@@ -524,7 +524,7 @@ fn huge_nodes_both_ways() {
     assert_eq!(st.block_count(), 1);
     assert_eq!(expected_full(&st), redis_full(c, "h"));
     let mut ours = Vec::new();
-    write_stream_with(&st, &mut ours, false);
+    write_stream(&st, &mut ours, false);
     assert_eq!(ours, restore_uncompressed(c, &payload));
 
     let limits = NodeLimits {
