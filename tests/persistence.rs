@@ -531,6 +531,9 @@ fn failing_bgsave_keeps_the_server_running() {
     raw.roundtrip(b"PING\r\n", MISCONF);
     raw.roundtrip(b"SET k w\r\n", MISCONF);
     raw.roundtrip(b"GET k\r\n", b"$1\r\nv\r\n");
+    // A container's subcommand counts as Redis flags it: XGROUP CREATE writes, XINFO reads.
+    raw.roundtrip(b"XGROUP CREATE st g $ MKSTREAM\r\n", MISCONF);
+    raw.roundtrip(b"XINFO STREAM st\r\n", b"-ERR no such key\r\n");
 
     // SHUTDOWN (saving by default here, with SAVE, with NOW) refuses to exit.
     for args in [&[][..], &[&b"SAVE"[..]][..], &[&b"NOW"[..]][..]] {

@@ -1832,6 +1832,23 @@ pub fn subcommand_error(cmd: &Command, argv: &[&[u8]]) -> Option<String> {
     None
 }
 
+/// Whether this call writes: the command's write flag, or for a container (XGROUP, CONFIG...)
+/// its subcommand's, as Redis flags subcommands (XGROUP CREATE writes, XINFO STREAM reads).
+pub fn writes(cmd: &Command, argv: &[&[u8]]) -> bool {
+    if cmd.flags & WRITE != 0 {
+        return true;
+    }
+    if cmd.first_key != 0 || argv.len() < 2 {
+        return false;
+    }
+    subcommands(cmd.name).iter().any(|d| {
+        d.name
+            .split_once('|')
+            .is_some_and(|(_, s)| argv[1].eq_ignore_ascii_case(s.as_bytes()))
+            && d.flags.split(' ').any(|f| f == "write")
+    })
+}
+
 /// The subcommands COMMAND shows for table command `name`, sorted by name.
 fn subcommands(name: &str) -> Vec<&'static Doc> {
     let prefix = format!("{name}|");

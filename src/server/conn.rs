@@ -354,7 +354,7 @@ async fn run_commands(
             .persist
             .last_ok
             .load(std::sync::atomic::Ordering::Relaxed)
-            && (cmd.flags & commands::flags::WRITE != 0 || cmd.name == "ping")
+            && (commands::server::writes(cmd, &argv) || cmd.name == "ping")
             && writes_refused(&server)
         {
             flush(&mut fan, ctx, out).await;
