@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod persistence;
 pub mod protocol;
+pub mod replication;
 pub mod runtime;
 pub mod server;
 pub mod storage;

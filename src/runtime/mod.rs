@@ -82,6 +82,9 @@ pub struct Server {
     pub exec_multi_shard: AtomicU64,
     /// Save state and counters (INFO persistence, LASTSAVE, save points).
     pub persist: Arc<crate::persistence::snapshot::PersistStats>,
+    /// Replication, master side (backlog, replicas) and replica side (the link to a master).
+    pub master: crate::replication::master::MasterState,
+    pub replica: crate::replication::replica::ReplicaState,
 }
 
 impl Server {
@@ -287,6 +290,8 @@ pub fn run(config: Config) -> i32 {
             nshards,
             crate::storage::now_ms(),
         )),
+        master: Default::default(),
+        replica: Default::default(),
     });
     server.refresh_config();
     server
