@@ -454,3 +454,49 @@ pub fn serve(sh: &mut Shard, db: usize, key: &[u8], now: u64, w: &Waiter) -> Opt
     }
     Some(out.buf)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(line: &str) -> Vec<&[u8]> {
+        line.split(' ').map(|w| w.as_bytes()).collect()
+    }
+
+    #[test]
+    fn keys_follow_streams_whatever_the_options() {
+        let a = argv("XREAD COUNT 2 BLOCK 0 STREAMS a b 0 0");
+        assert_eq!(xread_keys(&a), 6..8);
+        let a = argv("XREADGROUP GROUP g c NOACK STREAMS k >");
+        assert_eq!(xreadgroup_keys(&a), 6..7);
+        // No STREAMS: no keys (the command then answers a syntax error).
+        assert_eq!(xread_keys(&argv("XREAD COUNT 2")), 0..0);
+        // An odd count: the keys are the first half, rounded down.
+        assert_eq!(xread_keys(&argv("XREAD STREAMS a b 0")), 2..3);
+    }
+
+    #[test]
+    fn options_parse_as_redis_does() {
+        let a = parse(&argv("XREAD COUNT -3 BLOCK 100 STREAMS a b 0 $")).unwrap();
+        assert_eq!(
+            (a.count, a.block, a.streams_at, a.nkeys),
+            (0, Some(100), 6, 2)
+        );
+        let a = parse(&argv("xreadgroup group g c noack count 5 streams k >")).unwrap();
+        assert_eq!(a.group, Some((b"g".to_vec(), b"c".to_vec())));
+        assert!(a.noack);
+        assert_eq!(a.count, 5);
+        let e = |l: &str| parse(&argv(l)).unwrap_err().0.into_owned();
+        assert_eq!(e("XREAD BLOCK -1 STREAMS a 0"), "ERR timeout is negative");
+        assert_eq!(e("XREAD COUNT 1"), "ERR syntax error");
+        assert_eq!(
+            e("XREADGROUP COUNT 1 STREAMS a 0"),
+            "ERR Missing GROUP option for XREADGROUP"
+        );
+        assert!(e("XREAD STREAMS a b 0").starts_with("ERR Unbalanced XREAD list"));
+        assert!(e("XREAD NOACK STREAMS a 0").contains("NOACK option is only supported"));
+        // The value of COUNT is never mistaken for STREAMS.
+        let a = parse(&argv("XREAD COUNT 1 STREAMS streams 0")).unwrap();
+        assert_eq!((a.streams_at, a.nkeys), (4, 1));
+    }
+}
