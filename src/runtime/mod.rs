@@ -294,6 +294,7 @@ pub fn run(config: Config) -> i32 {
         replica: Default::default(),
     });
     server.refresh_config();
+    crate::replication::replica::init(&server);
     server
         .persist
         .load_keys_loaded
@@ -416,6 +417,8 @@ async fn shard_main(
     glommio::spawn_local(shard::cron_task(local.clone(), stop.clone())).detach();
     if let Some(c) = coord {
         glommio::spawn_local(coordinator::coordinator_task(server.clone(), c)).detach();
+        // The link to a master (--replicaof, REPLICAOF) lives next to the coordinator.
+        glommio::spawn_local(crate::replication::replica::supervise(local.clone())).detach();
     }
     let mut listeners = Vec::new();
     let backlog = server.config().int("tcp-backlog") as i32;

@@ -117,6 +117,22 @@ pub const PARAMS: &[Param] = &[
     p("protected-mode", "yes", Kind::Bool, false),
     p("daemonize", "no", Kind::Bool, true),
     p("replica-read-only", "yes", Kind::Bool, false),
+    // "HOST PORT" of the master to replicate, or empty (Redis's `replicaof`); REPLICAOF changes
+    // it at run time.
+    p("replicaof", "", Kind::Special, true),
+    p("masterauth", "", Kind::Str, false),
+    p("masteruser", "", Kind::Str, false),
+    p(
+        "repl-timeout",
+        "60",
+        Kind::Int {
+            min: 1,
+            max: i32::MAX as i64,
+        },
+        false,
+    ),
+    p("replica-priority", "100", INT, false),
+    p("replica-announced", "yes", Kind::Bool, false),
     p("lazyfree-lazy-user-del", "no", Kind::Bool, false),
     p("lazyfree-lazy-user-flush", "no", Kind::Bool, false),
     p(
@@ -281,6 +297,24 @@ impl Config {
                     }
                     abs.display().to_string()
                 }
+                "replicaof" => {
+                    let words: Vec<&str> = value.split_whitespace().collect();
+                    match words[..] {
+                        [] => String::new(),
+                        [no, one]
+                            if no.eq_ignore_ascii_case("no") && one.eq_ignore_ascii_case("one") =>
+                        {
+                            String::new()
+                        }
+                        [host, port] => {
+                            if port.parse::<u16>().is_err() {
+                                return Err("Invalid master port".into());
+                            }
+                            format!("{host} {port}")
+                        }
+                        _ => return Err("wrong number of arguments".into()),
+                    }
+                }
                 "dbfilename" => {
                     if value.contains('/') {
                         return Err("dbfilename can't be a path, just a filename".into());
@@ -382,8 +416,10 @@ pub fn from_args(args: Vec<String>) -> Result<Config, String> {
             Arg::new(p.name)
                 .long(p.name)
                 .value_name("VALUE")
-                .allow_hyphen_values(true)
-                .num_args(1)
+                // `--replicaof HOST PORT` as two words, or "HOST PORT" as one; a second word
+                // starting with '-' is the next option, not a port.
+                .allow_hyphen_values(p.name != "replicaof")
+                .num_args(if p.name == "replicaof" { 1..=2 } else { 1..=1 })
                 .action(ArgAction::Set)
                 .help(format!("default: {:?}", p.default)),
         );
@@ -396,9 +432,10 @@ pub fn from_args(args: Vec<String>) -> Result<Config, String> {
         config.load_file(f)?;
     }
     for p in PARAMS {
-        if let Some(v) = m.get_one::<String>(p.name) {
+        if let Some(words) = m.get_many::<String>(p.name) {
+            let v = words.map(String::as_str).collect::<Vec<_>>().join(" ");
             config
-                .set(p.name, v)
+                .set(p.name, &v)
                 .map_err(|e| format!("invalid --{} {:?}: {}", p.name, v, e))?;
         }
     }
@@ -424,6 +461,26 @@ mod tests {
         assert_eq!(c.get("save"), "");
         assert!(from_args(args(&["--nosuch", "1"])).is_err());
         assert!(from_args(args(&["--port", "notanumber"])).is_err());
+    }
+
+    #[test]
+    fn replicaof_forms() {
+        let c = from_args(args(&["--replicaof", "10.0.0.1 6380", "--save", ""])).unwrap();
+        assert_eq!(c.get("save"), "");
+        assert_eq!(c.get("replicaof"), "10.0.0.1 6380");
+        let c = from_args(args(&["--replicaof", "10.0.0.1", "6381", "--port", "7"])).unwrap();
+        assert_eq!(c.get("replicaof"), "10.0.0.1 6381");
+        assert_eq!(c.int("port"), 7);
+        let c = from_args(args(&["--replicaof", "no one"])).unwrap();
+        assert_eq!(c.get("replicaof"), "");
+        assert!(from_args(args(&["--replicaof", "h", "notaport"])).is_err());
+        assert!(from_args(args(&["--replicaof", "h"])).is_err());
+        let path =
+            std::env::temp_dir().join(format!("shoal-test-repl-{}.conf", std::process::id()));
+        std::fs::write(&path, "replicaof 127.0.0.1 6390\n").unwrap();
+        let c = from_args(args(&[path.to_str().unwrap()])).unwrap();
+        assert_eq!(c.get("replicaof"), "127.0.0.1 6390");
+        let _ = std::fs::remove_file(path);
     }
 
     #[test]

@@ -361,6 +361,11 @@ async fn run_commands(
             reject(ctx, out, idx, MISCONF);
             continue;
         }
+        if server.replica.is_replica() && readonly_refused(&server, ctx, cmd, &argv) {
+            flush(&mut fan, ctx, out).await;
+            reject(ctx, out, idx, READONLY);
+            continue;
+        }
         if ctx.multi.is_some()
             && !matches!(
                 cmd.name,
@@ -599,6 +604,33 @@ fn reject(ctx: &mut ConnCtx, out: &mut Out, idx: usize, msg: &str) {
 }
 
 const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+const READONLY: &str = "READONLY You can't write against a read only replica.";
+
+/// A replica with replica-read-only refuses clients' writes (its master's stream does not come
+/// through here), and an EXEC whose queue holds a write (queued before it became a replica),
+/// as Redis.
+#[cold]
+fn readonly_refused(
+    server: &crate::runtime::Server,
+    ctx: &ConnCtx,
+    cmd: &Command,
+    argv: &[&[u8]],
+) -> bool {
+    if !server.config().bool("replica-read-only") {
+        return false;
+    }
+    if commands::server::writes(cmd, argv) {
+        return true;
+    }
+    cmd.name == "exec"
+        && ctx.multi.as_ref().is_some_and(|m| {
+            m.queued.iter().any(|q| {
+                let args: Vec<&[u8]> = q.args.iter().map(|a| &a[..]).collect();
+                commands::server::writes(&commands::table()[q.cmd], &args)
+            })
+        })
+}
 
 /// After a failed save, Redis refuses writes (and PING, so monitoring notices) while save points
 /// are configured and stop-writes-on-bgsave-error is on, until a save succeeds.
