@@ -266,6 +266,18 @@ fn scripted_master(shards: usize) {
           -EXECABORT Transaction discarded because of previous errors.\r\n",
     );
     raw.roundtrip(b"GET a\r\nDBSIZE\r\n", b"$3\r\n123\r\n:9\r\n");
+    // replica-read-only no: clients may write (Redis's writable replicas).
+    ok(&mut c, &[b"CONFIG", b"SET", b"replica-read-only", b"no"]);
+    raw.roundtrip(b"SET local 1\r\n", b"+OK\r\n");
+    ok(&mut c, &[b"CONFIG", b"SET", b"replica-read-only", b"yes"]);
+    raw.roundtrip(
+        b"DEL local\r\n",
+        b"-READONLY You can't write against a read only replica.\r\n",
+    );
+    raw.roundtrip(
+        b"DEL a\r\n",
+        b"-READONLY You can't write against a read only replica.\r\n",
+    );
 
     // Many commands in one packet, then the link drops in the middle of a MULTI: the replica
     // asks to continue from before the MULTI (its commands did not count), in the db it was in.
@@ -824,8 +836,13 @@ fn redis_master_restart_and_link_drops() {
 }
 
 #[test]
-fn readonly_info_and_replicaof_no_one() {
-    let Some(master) = RedisServer::start(&["--repl-diskless-sync-delay", "0"]) else {
+fn readonly_info_and_replicaof() {
+    let Some(master) = RedisServer::start(&[
+        "--repl-diskless-sync-delay",
+        "0",
+        "--repl-ping-replica-period",
+        "1",
+    ]) else {
         eprintln!("note: redis-server not installed; skipping the REPLICAOF test");
         return;
     };
@@ -834,6 +851,9 @@ fn readonly_info_and_replicaof_no_one() {
     let s = Server::start(2, &["--save", ""]);
     let mut c = s.conn();
     ok(&mut c, &[b"SET", b"mine", b"gone after the full sync"]);
+    // A transaction with a write, queued while still a master.
+    let mut tx = s.raw();
+    tx.roundtrip(b"MULTI\r\nSET q 1\r\n", b"+OK\r\n+QUEUED\r\n");
     let r: String = redis::cmd("REPLICAOF")
         .arg("127.0.0.1")
         .arg(master.port)
@@ -843,6 +863,10 @@ fn readonly_info_and_replicaof_no_one() {
     caught_up(master.port, s.port);
     assert_eq!(get(&mut c, 0, "mine"), None);
     assert_eq!(get(&mut c, 0, "x").as_deref(), Some("1"));
+    tx.roundtrip(
+        b"EXEC\r\n",
+        b"-EXECABORT Transaction discarded because of: READONLY You can't write against a read only replica.\r\n",
+    );
 
     let mut raw = s.raw();
     raw.roundtrip(
@@ -877,18 +901,54 @@ fn readonly_info_and_replicaof_no_one() {
         "{i}"
     );
     assert_eq!(field(&i, "role").as_deref(), Some("slave"));
+    assert_eq!(field(&i, "master_host").as_deref(), Some("127.0.0.1"));
+    assert_eq!(field(&i, "master_port"), Some(master.port.to_string()));
     assert_eq!(field(&i, "master_link_status").as_deref(), Some("up"));
     assert_eq!(field(&i, "master_sync_in_progress").as_deref(), Some("0"));
-    let ours: u64 = field(&i, "slave_repl_offset").unwrap().parse().unwrap();
-    let theirs = master_offset(master.port);
-    assert!(ours <= theirs && ours > 0, "{ours} vs {theirs}");
+    assert_eq!(field(&i, "slave_read_only").as_deref(), Some("1"));
     ok(&mut mc, &[b"SET", b"x", b"2"]);
     caught_up(master.port, s.port);
-    eventually("slave_repl_offset to reach the master's", || {
-        field(&info(s.port), "slave_repl_offset") == Some(master_offset(master.port).to_string())
-    });
+    // INFO's offsets agree with the master's once caught up (PINGs move both meanwhile).
+    eventually(
+        "slave_repl_offset to equal the master's master_repl_offset",
+        || {
+            let i = info(s.port);
+            let theirs = master_offset(master.port).to_string();
+            field(&i, "slave_repl_offset") == Some(theirs.clone())
+                && field(&i, "slave_read_repl_offset") == Some(theirs)
+        },
+    );
 
-    // NO ONE: a master again, keeping the data, accepting writes.
+    // To another master, a redis-server replica of the first: it shares the history, so the
+    // switch is a partial resync and the data stays.
+    let mport = master.port.to_string();
+    let sibling = RedisServer::start(&["--replicaof", "127.0.0.1", &mport])
+        .expect("redis-server is installed");
+    caught_up(master.port, sibling.port);
+    let r: String = redis::cmd("REPLICAOF")
+        .arg("127.0.0.1")
+        .arg(sibling.port)
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(r, "OK");
+    ok(&mut mc, &[b"SET", b"x", b"3"]);
+    caught_up(master.port, sibling.port);
+    caught_up(sibling.port, s.port);
+    assert_eq!(
+        field(&info(sibling.port), "sync_partial_ok").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        field(&info(sibling.port), "sync_full").as_deref(),
+        Some("0")
+    );
+    assert_eq!(get(&mut c, 0, "x").as_deref(), Some("3"));
+    assert_eq!(
+        field(&info(s.port), "master_port"),
+        Some(sibling.port.to_string())
+    );
+
+    // NO ONE: a master again, keeping the data, accepting writes, no longer following.
     let r: String = redis::cmd("REPLICAOF")
         .arg("NO")
         .arg("ONE")
@@ -897,8 +957,8 @@ fn readonly_info_and_replicaof_no_one() {
     assert_eq!(r, "OK");
     assert_eq!(field(&info(s.port), "role").as_deref(), Some("master"));
     ok(&mut c, &[b"SET", b"y", b"1"]);
-    assert_eq!(get(&mut c, 0, "x").as_deref(), Some("2"));
-    ok(&mut mc, &[b"SET", b"x", b"3"]);
-    std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(get(&mut c, 0, "x").as_deref(), Some("2"));
+    assert_eq!(get(&mut c, 0, "x").as_deref(), Some("3"));
+    ok(&mut mc, &[b"SET", b"x", b"4"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(get(&mut c, 0, "x").as_deref(), Some("3"));
 }
