@@ -868,6 +868,7 @@ fn scan(ctx: &mut Ctx, argv: &[&[u8]], out: &mut Out) -> CmdResult {
     // Expired keys met on the way are reclaimed, as Redis's expireIfNeeded does.
     for k in &expired {
         if ctx.db().remove(k).is_some() {
+            ctx.db().note_expired(k);
             ctx.shard.stats.expired_keys += 1;
         }
     }

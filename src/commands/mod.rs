@@ -16,6 +16,7 @@ pub mod bits;
 pub mod dump;
 pub mod keyspace;
 pub mod persistence;
+pub mod replication;
 pub mod server;
 pub mod stream;
 pub mod stream_group;
@@ -201,6 +202,7 @@ impl<'a> Ctx<'a> {
         let db = &mut self.shard.dbs[self.db];
         let e = db.remove(key)?;
         if e.is_expired(now) {
+            db.note_expired(key);
             self.shard.stats.expired_keys += 1;
             return None;
         }
@@ -380,6 +382,7 @@ pub fn table() -> &'static [Command] {
         v.extend(dump::commands());
         v.extend(server::commands());
         v.extend(persistence::commands());
+        v.extend(replication::commands());
         v.extend(transaction::commands());
         v.extend(stream::commands());
         v.extend(stream_group::commands());

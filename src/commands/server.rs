@@ -1232,7 +1232,10 @@ fn info_text(c: &ConnCtx, wanted: &[bool], t: &Totals) -> String {
                 w!("total_net_input_bytes:{}", t.stat(6));
                 w!("total_net_output_bytes:{}", t.stat(7));
                 w!("total_net_repl_input_bytes:0");
-                w!("total_net_repl_output_bytes:0");
+                w!(
+                    "total_net_repl_output_bytes:{}",
+                    server.master.net_output.load(Ordering::Relaxed)
+                );
                 w!("instantaneous_input_kbps:{:.2}", t.stat(13) as f64 / 1024.0);
                 w!(
                     "instantaneous_output_kbps:{:.2}",
@@ -1241,9 +1244,18 @@ fn info_text(c: &ConnCtx, wanted: &[bool], t: &Totals) -> String {
                 w!("instantaneous_input_repl_kbps:0.00");
                 w!("instantaneous_output_repl_kbps:0.00");
                 w!("rejected_connections:{}", t.stat(5));
-                w!("sync_full:0");
-                w!("sync_partial_ok:0");
-                w!("sync_partial_err:0");
+                w!(
+                    "sync_full:{}",
+                    server.master.sync_full.load(Ordering::Relaxed)
+                );
+                w!(
+                    "sync_partial_ok:{}",
+                    server.master.sync_partial_ok.load(Ordering::Relaxed)
+                );
+                w!(
+                    "sync_partial_err:{}",
+                    server.master.sync_partial_err.load(Ordering::Relaxed)
+                );
                 w!("expired_keys:{}", t.stat(0));
                 w!("expired_stale_perc:0.00");
                 w!("expired_time_cap_reached_count:0");
@@ -1291,17 +1303,7 @@ fn info_text(c: &ConnCtx, wanted: &[bool], t: &Totals) -> String {
             }
             "replication" => {
                 w!("# Replication");
-                w!("role:master");
-                w!("connected_slaves:0");
-                w!("master_failover_state:no-failover");
-                w!("master_replid:{}", server.replid);
-                w!("master_replid2:0000000000000000000000000000000000000000");
-                w!("master_repl_offset:0");
-                w!("second_repl_offset:-1");
-                w!("repl_backlog_active:0");
-                w!("repl_backlog_size:1048576");
-                w!("repl_backlog_first_byte_offset:0");
-                w!("repl_backlog_histlen:0");
+                crate::replication::master::info(&server, &mut s);
             }
             "cpu" => {
                 let (sys, user) = rusage(libc::RUSAGE_SELF);

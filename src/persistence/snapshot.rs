@@ -151,6 +151,73 @@ pub fn start_writer(
     (tx, done_rx)
 }
 
+/// Starts the thread that turns a snapshot for a replica (full resync) into RDB bytes: the same
+/// chunks as a save's, framed and checksummed, handed to `chunks` as they come instead of a file.
+/// The shards' side is the same `SaveJob`; a dropped receiver or `cancel` stops it.
+pub fn start_stream_writer(
+    nshards: usize,
+    cancel: Arc<AtomicBool>,
+    rss: u64,
+) -> (
+    Sender<SaveMsg>,
+    futures::channel::mpsc::Receiver<Result<Vec<u8>, String>>,
+) {
+    let (tx, rx) = crossbeam_channel::bounded(IN_FLIGHT);
+    let (mut out, chunks) = futures::channel::mpsc::channel(8);
+    let spawned = std::thread::Builder::new()
+        .name("shoal-repl-rdb".into())
+        .spawn(move || {
+            let r = stream_rdb(nshards, &rx, &cancel, rss, &mut out);
+            if let Err(e) = r {
+                cancel.store(true, Ordering::Relaxed);
+                let _ = futures::executor::block_on(futures::SinkExt::send(&mut out, Err(e)));
+            }
+        });
+    if let Err(e) = spawned {
+        let (tx, _) = crossbeam_channel::bounded(1);
+        let (mut out, chunks) = futures::channel::mpsc::channel(1);
+        let _ = out.try_send(Err(format!("could not start the writer thread: {e}")));
+        return (tx, chunks);
+    }
+    (tx, chunks)
+}
+
+fn stream_rdb(
+    nshards: usize,
+    rx: &Receiver<SaveMsg>,
+    cancel: &AtomicBool,
+    rss: u64,
+    out: &mut futures::channel::mpsc::Sender<Result<Vec<u8>, String>>,
+) -> Result<(), String> {
+    let mut crc = 0u64;
+    let mut put = |b: Vec<u8>| -> Result<(), String> {
+        crc = crc64(crc, &b);
+        futures::executor::block_on(futures::SinkExt::send(out, Ok(b)))
+            .map_err(|_| "the replica went away".to_string())
+    };
+    put(header(rss))?;
+    let mut done = 0;
+    while done < nshards {
+        if cancel.load(Ordering::Relaxed) {
+            return Err("transfer aborted".into());
+        }
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(SaveMsg::Chunk(c)) => put(c)?,
+            Ok(SaveMsg::Done) => done += 1,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                return Err("a shard stopped before finishing its part of the snapshot".into())
+            }
+        }
+    }
+    let mut tail = Vec::with_capacity(9);
+    rdb::write_eof(&mut tail);
+    put(tail)?;
+    let sum = crc.to_le_bytes().to_vec();
+    futures::executor::block_on(futures::SinkExt::send(out, Ok(sum)))
+        .map_err(|_| "the replica went away".to_string())
+}
+
 /// The header and AUX fields Redis 7.0 writes.
 fn header(rss: u64) -> Vec<u8> {
     let mut b = Vec::with_capacity(256);

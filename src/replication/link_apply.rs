@@ -281,7 +281,8 @@ impl Applier {
             | Effect::Sleep(_)
             | Effect::Watch(_)
             | Effect::Shutdown { .. }
-            | Effect::Save(_) => {}
+            | Effect::Save(_)
+            | Effect::Repl(_) => {}
         }
         Ok(())
     }

@@ -54,6 +54,20 @@ pub enum CoordMsg {
         op: GlobalOp,
         reply: oneshot::Sender<Vec<Reply>>,
     },
+    /// As Global, for a write (FLUSHALL, FLUSHDB, SWAPDB): `argv` goes to replicas (in `db`)
+    /// while every shard is still held.
+    GlobalWrite {
+        op: GlobalOp,
+        reply: oneshot::Sender<Vec<Reply>>,
+        db: usize,
+        argv: Vec<Vec<u8>>,
+    },
+    /// A replica's full resync: a point-in-time snapshot of every shard, streamed as an RDB;
+    /// the reply says at which replication offset it was taken (None: shutting down).
+    ReplSnapshot {
+        slot: Arc<crate::replication::master::Slot>,
+        reply: oneshot::Sender<Option<crate::replication::master::SnapshotStart>>,
+    },
     /// SAVE, BGSAVE [SCHEDULE]: the reply is the status line, or the error.
     Save {
         kind: SaveKind,
@@ -116,12 +130,24 @@ struct Saves {
 /// The holds of one operation; dropping it releases the shards.
 pub struct Held {
     steps: Vec<(usize, mpsc::UnboundedSender<Step>)>,
+    /// A transaction's writes, collected from its steps and sent to replicas as one
+    /// MULTI/EXEC unit when it releases (src/replication/master.rs).
+    sink: Option<Arc<crate::replication::master::Sink>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // Before the shards are released (the senders drop after this).
+        if let Some(s) = self.sink.take() {
+            crate::replication::master::finish_sink(&s);
+        }
+    }
 }
 
 impl Held {
     /// Queues a hold on each shard. Returns at once: a shard runs the steps once it reaches the
     /// hold in its mailbox.
-    fn request(server: &Server, shards: &[usize]) -> Option<Held> {
+    pub(crate) fn request(server: &Server, shards: &[usize]) -> Option<Held> {
         let mut steps = Vec::with_capacity(shards.len());
         for &s in shards {
             let (tx, rx) = mpsc::unbounded();
@@ -130,7 +156,17 @@ impl Held {
                 .ok()?;
             steps.push((s, tx));
         }
-        Some(Held { steps })
+        Some(Held { steps, sink: None })
+    }
+
+    /// Collects what the held steps write into one replication unit (transactions).
+    fn collect_writes(&mut self) {
+        self.sink = crate::replication::master::new_sink();
+    }
+
+    /// Where writes made while holding go (None: straight to the backlog).
+    pub fn sink(&self) -> Option<&Arc<crate::replication::master::Sink>> {
+        self.sink.as_ref()
     }
 
     /// Queues `f` on held shard `shard`; the receiver yields its result.
@@ -149,7 +185,18 @@ impl Held {
     /// Queues `f` on held shard `shard` without waiting for it.
     pub fn post(&self, shard: usize, f: impl FnOnce(&mut Shard) + Send + 'static) {
         if let Some((_, sender)) = self.steps.iter().find(|(s, _)| *s == shard) {
-            let _ = sender.unbounded_send(Box::new(f));
+            match self.sink.clone() {
+                None => {
+                    let _ = sender.unbounded_send(Box::new(f));
+                }
+                Some(sink) => {
+                    let _ = sender.unbounded_send(Box::new(move |sh: &mut Shard| {
+                        crate::replication::master::attach(sh, &sink);
+                        f(sh);
+                        crate::replication::master::detach(sh);
+                    }));
+                }
+            }
         }
     }
 }
@@ -165,9 +212,10 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
                 work,
                 reply,
             } => {
-                let Some(held) = Held::request(&server, &shards) else {
+                let Some(mut held) = Held::request(&server, &shards) else {
                     continue;
                 };
+                held.collect_writes();
                 let parts: Vec<_> = work.into_iter().map(|(s, f)| held.on(s, f)).collect();
                 glommio::spawn_local(async move {
                     let results = join_all(parts).await;
@@ -179,10 +227,12 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
                 .detach();
             }
             CoordMsg::Hold { shards, reply } => {
-                if let Some(held) = Held::request(&server, &shards) {
+                if let Some(mut held) = Held::request(&server, &shards) {
+                    held.collect_writes();
                     let _ = reply.send(held);
                 }
             }
+            CoordMsg::ReplSnapshot { slot, reply } => repl_snapshot(&server, &all, slot, reply),
             CoordMsg::Save { kind, reply } => {
                 if kind == SaveKind::AfterFlush {
                     cancel_save(&server, &saves);
@@ -274,34 +324,13 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
                 })
                 .detach();
             }
-            CoordMsg::Global { op, reply } => {
-                let Some(held) = Held::request(&server, &all) else {
-                    continue;
-                };
-                let results: Vec<_> = all
-                    .iter()
-                    .map(|&s| {
-                        let op = op.clone();
-                        held.on(s, move |sh| {
-                            let r = op(sh);
-                            // FLUSHALL, SWAPDB, DEBUG RELOAD...: any key may have changed.
-                            sh.blocked.signal_all();
-                            r
-                        })
-                    })
-                    .collect();
-                glommio::spawn_local(async move {
-                    let replies = join_all(results).await;
-                    drop(held);
-                    let _ = reply.send(
-                        replies
-                            .into_iter()
-                            .map(|r| r.unwrap_or(Reply::Null))
-                            .collect(),
-                    );
-                })
-                .detach();
-            }
+            CoordMsg::Global { op, reply } => global(&server, &all, op, reply, None),
+            CoordMsg::GlobalWrite {
+                op,
+                reply,
+                db,
+                argv,
+            } => global(&server, &all, op, reply, Some((db, argv))),
             CoordMsg::MultiKey {
                 db,
                 proto,
@@ -335,6 +364,109 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
             }
         }
     }
+}
+
+/// Runs `op` on every shard at once; a write (`prop`) goes to replicas before the release.
+fn global(
+    server: &Arc<Server>,
+    all: &[usize],
+    op: GlobalOp,
+    reply: oneshot::Sender<Vec<Reply>>,
+    prop: Option<(usize, Vec<Vec<u8>>)>,
+) {
+    let Some(held) = Held::request(server, all) else {
+        return;
+    };
+    let results: Vec<_> = all
+        .iter()
+        .map(|&s| {
+            let op = op.clone();
+            held.on(s, move |sh| {
+                let r = op(sh);
+                // FLUSHALL, SWAPDB, DEBUG RELOAD...: any key may have changed.
+                sh.blocked.signal_all();
+                r
+            })
+        })
+        .collect();
+    glommio::spawn_local(async move {
+        let replies = join_all(results).await;
+        if let Some((db, argv)) = prop {
+            let argv: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
+            crate::replication::master::propagate_command(held.sink(), db, &argv);
+        }
+        drop(held);
+        let _ = reply.send(
+            replies
+                .into_iter()
+                .map(|r| r.unwrap_or(Reply::Null))
+                .collect(),
+        );
+    })
+    .detach();
+}
+
+/// A replica's full resync: the barrier holds every shard; each appends what it ran so far to
+/// the backlog and takes its snapshot references; the backlog offset read while all are held is
+/// the snapshot's. The shards then serialise in the background into a writer thread producing
+/// the RDB stream for the replica's task.
+fn repl_snapshot(
+    server: &Arc<Server>,
+    all: &[usize],
+    slot: Arc<crate::replication::master::Slot>,
+    reply: oneshot::Sender<Option<crate::replication::master::SnapshotStart>>,
+) {
+    let compress = server.config().bool("rdbcompression");
+    let cancel = Arc::new(AtomicBool::new(false));
+    let (tx, chunks) = snapshot::start_stream_writer(
+        server.nshards,
+        cancel.clone(),
+        crate::commands::server::rss_bytes(),
+    );
+    let job = SaveJob {
+        tx,
+        cancel: cancel.clone(),
+        compress,
+        // Not a save: its progress stays out of INFO persistence.
+        stats: Arc::new(snapshot::PersistStats::new(server.nshards, 0)),
+    };
+    let Some(held) = Held::request(server, all) else {
+        cancel.store(true, Ordering::Relaxed);
+        return;
+    };
+    let now = crate::storage::now_ms();
+    let parts: Vec<_> = all
+        .iter()
+        .map(|&s| {
+            let job = job.clone();
+            held.on(s, move |sh: &mut Shard| {
+                crate::replication::master::flush_shard(sh);
+                snapshot::begin_on_shard(sh, now, job);
+            })
+        })
+        .collect();
+    drop(job);
+    let server = server.clone();
+    glommio::spawn_local(async move {
+        let ok = join_all(parts).await.iter().all(|p| p.is_ok());
+        let point = ok.then(|| crate::replication::master::snapshot_point(&server, &slot));
+        drop(held);
+        match point {
+            Some((replid, offset)) => {
+                let _ = reply.send(Some(crate::replication::master::SnapshotStart {
+                    replid,
+                    offset,
+                    chunks,
+                    cancel,
+                }));
+            }
+            None => {
+                cancel.store(true, Ordering::Relaxed);
+                let _ = reply.send(None);
+            }
+        }
+    })
+    .detach();
 }
 
 /// A key's entry as copied out of its shard, or None if absent.
@@ -394,6 +526,8 @@ pub fn run_multi_key(
     let mut out = Out::new(proto);
     let argv: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
     scratch.execute(db, now, cmd, &argv, &mut out);
+    // What it wrote goes to replicas now, while its shards are held.
+    crate::replication::master::propagate_scratch(held.sink(), &mut scratch);
 
     // Write back what changed, per shard, and fold the command's stats into the first shard's.
     let stats = scratch.cmd_stats[cmd];

@@ -69,8 +69,6 @@ pub struct Server {
     pub started: Instant,
     pub started_unix_ms: u64,
     pub run_id: String,
-    /// master_replid (INFO replication): 40 hex digits, distinct from run_id, as in Redis.
-    pub replid: String,
     pub port: u16,
     /// Hot-path copies of configuration values, kept in sync by CONFIG SET.
     proto_max_bulk_len: AtomicU64,
@@ -113,6 +111,8 @@ impl Server {
         );
         self.query_buffer_limit
             .store(c.int("client-query-buffer-limit") as u64, Ordering::Relaxed);
+        self.master
+            .refresh_config(c.int("repl-backlog-size").max(0) as u64);
     }
 
     pub fn config(&self) -> std::sync::RwLockReadGuard<'_, Config> {
@@ -147,7 +147,7 @@ impl Server {
     }
 }
 
-/// 40 hex digits from `seed` (run_id, master_replid).
+/// 40 hex digits from `seed` (run_id).
 fn hex_id(mut seed: u64) -> String {
     (0..40)
         .map(|_| {
@@ -278,7 +278,6 @@ pub fn run(config: Config) -> i32 {
         started: Instant::now(),
         started_unix_ms: crate::storage::now_ms(),
         run_id: hex_id(seed),
-        replid: hex_id(seed.rotate_left(17) ^ 0x9E37_79B9_7F4A_7C15),
         port,
         proto_max_bulk_len: AtomicU64::new(0),
         query_buffer_limit: AtomicU64::new(0),
@@ -293,6 +292,7 @@ pub fn run(config: Config) -> i32 {
         master: Default::default(),
         replica: Default::default(),
     });
+    crate::replication::master::install(&server);
     server.refresh_config();
     crate::replication::replica::init(&server);
     server
@@ -419,6 +419,8 @@ async fn shard_main(
         glommio::spawn_local(coordinator::coordinator_task(server.clone(), c)).detach();
         // The link to a master (--replicaof, REPLICAOF) lives next to the coordinator.
         glommio::spawn_local(crate::replication::replica::supervise(local.clone())).detach();
+        // PINGs to replicas, replica timeouts.
+        glommio::spawn_local(crate::replication::master::cron(server.clone())).detach();
     }
     let mut listeners = Vec::new();
     let backlog = server.config().int("tcp-backlog") as i32;

@@ -168,6 +168,8 @@ pub struct Shard {
     pub quiet: u8,
     /// Connections accepted by this shard, for CLIENT LIST / KILL.
     pub clients: Vec<Rc<RefCell<ClientInfo>>>,
+    /// Writes executed here and not yet in the replication backlog (src/replication/master.rs).
+    pub prop: crate::replication::master::ShardProp,
 }
 
 impl Shard {
@@ -187,6 +189,7 @@ impl Shard {
             blocked: Default::default(),
             quiet: 0,
             clients: Vec::new(),
+            prop: Default::default(),
         }
     }
 
@@ -214,6 +217,16 @@ impl Shard {
             self.watched_before(db, now, cmd, args)
         };
         self.quiet = 0;
+        // Replication: one relaxed load unless a replica ever connected.
+        let repl = crate::replication::master::propagating();
+        let (expired, pre) = if repl {
+            (
+                self.stats.expired_keys,
+                crate::replication::master::before(self, db, now, cmd, args),
+            )
+        } else {
+            (0, None)
+        };
         let r = f(
             &mut Ctx {
                 shard: self,
@@ -223,6 +236,9 @@ impl Shard {
             args,
             out,
         );
+        if repl {
+            crate::replication::master::capture(self, db, now, cmd, args, dirty, expired, pre);
+        }
         if self.dirty != dirty && !self.watched.is_empty() && self.quiet & QUIET_WATCH == 0 {
             self.touch_command_keys(db, now, cmd, args, before);
         }
@@ -335,6 +351,14 @@ impl Shard {
             .collect();
         for k in present {
             self.watched.touch(db, &k);
+        }
+    }
+
+    /// Appends the writes recorded for replicas to the backlog (see src/replication/master.rs).
+    #[inline]
+    pub fn flush_propagation(&mut self) {
+        if !self.prop.is_empty() || crate::replication::master::propagating() {
+            crate::replication::master::flush_shard(self);
         }
     }
 
@@ -504,19 +528,30 @@ pub async fn mailbox_task(local: Rc<Local>, rx: MailboxReceiver<ShardMsg>) {
                     ends.push(out.buf.len());
                 }
                 drop(argv);
+                // Replicas hear of the writes before the client does (WAIT counts them).
+                shard.flush_propagation();
                 let _ = b.reply.send((out.buf, ends));
             }
             ShardMsg::Run(f) => {
                 local.gate.wait_open().await;
-                f(&mut local.shard.borrow_mut());
+                let mut shard = local.shard.borrow_mut();
+                f(&mut shard);
+                shard.flush_propagation();
             }
             ShardMsg::Hold { mut steps } => {
                 local.gate.close();
                 // Blocked clients are served once the hold's work is all done (an EXEC's
                 // writes are seen whole, as Redis serves them after EXEC).
-                let was = local.shard.borrow_mut().defer_serving();
+                let was = {
+                    let mut shard = local.shard.borrow_mut();
+                    // What ran before the hold goes to replicas before what runs in it.
+                    shard.flush_propagation();
+                    shard.defer_serving()
+                };
                 while let Some(step) = steps.next().await {
-                    step(&mut local.shard.borrow_mut());
+                    let mut shard = local.shard.borrow_mut();
+                    step(&mut shard);
+                    shard.flush_propagation();
                 }
                 local.shard.borrow_mut().resume_serving(was, now_ms());
                 if local.gate.open() {
@@ -582,6 +617,11 @@ pub async fn cron_task(local: Rc<Local>, stop: Rc<Cell<bool>>) {
             }
         }
         shard.stats.expired_keys += expired_total as u64;
+        if crate::replication::master::propagating() || !shard.prop.is_empty() {
+            // Keys the sweep expired go to replicas as DELs.
+            crate::replication::master::expired_by_cron(&mut shard);
+            shard.flush_propagation();
+        }
         if expired_total > 0 && !shard.blocked.is_empty() {
             // Keys clients block on may have expired (XREADGROUP readers are then told).
             shard.blocked.signal_all();

@@ -34,6 +34,8 @@ pub struct ClientInfo {
     /// Set by CLIENT KILL / shutdown; the connection closes on its next turn.
     pub killed: Cell<bool>,
     pub waker: Option<Waker>,
+    /// What REPLCONF told us, and the PSYNC/SYNC that made this connection a replica's link.
+    pub replica: Option<Box<crate::replication::master::ReplicaConn>>,
 }
 
 impl ClientInfo {
@@ -60,7 +62,13 @@ impl ClientInfo {
             output_mem: 0,
             killed: Cell::new(false),
             waker: None,
+            replica: None,
         }
+    }
+
+    /// A replica's link (after PSYNC/SYNC): CLIENT LIST flag S, CLIENT KILL TYPE replica.
+    pub fn is_replica(&self) -> bool {
+        self.replica.as_ref().is_some_and(|r| r.psync.is_some())
     }
 
     /// Marks the connection for closing and wakes its task.
@@ -85,6 +93,9 @@ impl ClientInfo {
     /// The `flags=` field: Redis prints one letter per flag, or `N` for none.
     fn flags(&self) -> String {
         let mut f = String::new();
+        if self.is_replica() {
+            f.push('S');
+        }
         if self.blocked {
             f.push('b');
         }

@@ -132,6 +132,16 @@ pub const PARAMS: &[Param] = &[
         false,
     ),
     p("replica-priority", "100", INT, false),
+    p("repl-backlog-size", "1048576", Kind::Memory, false),
+    p(
+        "repl-ping-replica-period",
+        "10",
+        Kind::Int {
+            min: 1,
+            max: i32::MAX as i64,
+        },
+        false,
+    ),
     p("replica-announced", "yes", Kind::Bool, false),
     p("lazyfree-lazy-user-del", "no", Kind::Bool, false),
     p("lazyfree-lazy-user-flush", "no", Kind::Bool, false),

@@ -63,6 +63,8 @@ pub enum Effect {
     Exec,
     /// WATCH these keys (in the connection's db); the reply is +OK.
     Watch(Vec<Vec<u8>>),
+    /// Replication work that waits (WAIT): src/replication/master.rs.
+    Repl(crate::replication::master::ReplEffect),
 }
 
 impl Effect {
@@ -202,6 +204,10 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream, info: Rc<RefCell<Cli
         let (consumed, perr) = parse(&rbuf[start..end], &limits, &mut parsed);
         out.proto = ctx.proto;
         let mut close = run_commands(&mut ctx, &rbuf[start..end], &parsed, &mut out, &stream).await;
+        // Writes run here go to replicas before their replies go out.
+        if crate::replication::master::propagating() {
+            local.shard.borrow_mut().flush_propagation();
+        }
         start += consumed;
         if start == end {
             start = 0;
@@ -229,6 +235,12 @@ pub async fn serve(local: Rc<Local>, mut stream: TcpStream, info: Rc<RefCell<Cli
         if close || info.borrow().killed.get() {
             break;
         }
+    }
+    // PSYNC/SYNC: the connection is now a replica's link (its replies before were written).
+    let handoff = info.borrow().replica.clone().filter(|r| r.psync.is_some());
+    if let Some(r) = handoff {
+        crate::replication::master::serve_replica(local.clone(), &mut stream, info.clone(), r)
+            .await;
     }
     let _ = stream.shutdown(std::net::Shutdown::Both).await;
     // A client that goes away mid-transaction leaves nothing behind: its queue goes with ctx,
@@ -496,11 +508,18 @@ async fn run_commands(
                         then_reset_rdb,
                     } => {
                         let (tx, rx) = oneshot::channel();
-                        if server
-                            .coordinator
-                            .send(CoordMsg::Global { op, reply: tx })
-                            .is_err()
-                        {
+                        // FLUSHALL, FLUSHDB, SWAPDB go to replicas as they came.
+                        let msg = if cmd.is_write() {
+                            CoordMsg::GlobalWrite {
+                                op,
+                                reply: tx,
+                                db: ctx.db,
+                                argv: argv.iter().map(|a| a.to_vec()).collect(),
+                            }
+                        } else {
+                            CoordMsg::Global { op, reply: tx }
+                        };
+                        if server.coordinator.send(msg).is_err() {
                             return true;
                         }
                         let Ok(replies) = rx.await else { return true };
@@ -547,6 +566,7 @@ async fn run_commands(
                         super::transaction::watch(ctx, keys).await;
                         out.ok();
                     }
+                    Effect::Repl(e) => crate::replication::master::run_effect(ctx, e, out).await,
                     Effect::Save(kind) => {
                         let (tx, rx) = oneshot::channel();
                         if server

@@ -279,11 +279,14 @@ async fn exec_on_one_shard(
         let mut argv: Vec<&[u8]> = Vec::new();
         // Blocked clients see the transaction's writes whole, after EXEC.
         let was = sh.defer_serving();
+        // Replicas get its writes as one MULTI ... EXEC.
+        sh.prop.begin_unit();
         for q in &multi.queued {
             argv.clear();
             argv.extend(q.args.iter().map(|a| &a[..]));
             sh.execute(db, now, q.cmd, &argv, &mut o);
         }
+        sh.prop.end_unit();
         sh.resume_serving(was, now);
         Some(o.buf)
     })
@@ -573,6 +576,14 @@ async fn exec_held(
                         if let Err(e) = merge(ctx, replies, out) {
                             ctx.local.shard.borrow_mut().record_error(&e.0);
                             out.error(&e.0);
+                        }
+                        if table[q.cmd].is_write() {
+                            // FLUSHALL, FLUSHDB, SWAPDB: in the transaction's unit.
+                            crate::replication::master::propagate_command(
+                                held.sink(),
+                                ctx.db,
+                                &argv,
+                            );
                         }
                         reset_rdb |= then_reset_rdb;
                     }

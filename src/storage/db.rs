@@ -10,6 +10,9 @@ pub struct Db {
     volatile: usize,
     /// Next segment the active-expiry sweep visits.
     sweep_cursor: usize,
+    /// Keys removed because they had expired, while replicas need to hear of it (each becomes
+    /// a DEL in the replication stream: src/replication/master.rs).
+    expired_log: Vec<Vec<u8>>,
 }
 
 /// What one active-expiry step did.
@@ -41,10 +44,29 @@ impl Db {
             Lookup::Expired(_) => {
                 // Only keys with a TTL can expire.
                 self.volatile -= 1;
+                if crate::replication::master::propagating() {
+                    self.expired_log.push(key.to_vec());
+                }
                 (None, true)
             }
             Lookup::Missing => (None, false),
         }
+    }
+
+    /// Records that `key` was removed because it had expired (for replication).
+    #[inline]
+    pub fn note_expired(&mut self, key: &[u8]) {
+        if crate::replication::master::propagating() {
+            self.expired_log.push(key.to_vec());
+        }
+    }
+
+    pub fn has_expired_log(&self) -> bool {
+        !self.expired_log.is_empty()
+    }
+
+    pub fn take_expired_log(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.expired_log)
     }
 
     /// A read that neither expires nor touches (for internal checks such as TYPE in SCAN).
@@ -92,7 +114,9 @@ impl Db {
     }
 
     pub fn clear(&mut self) {
+        let log = std::mem::take(&mut self.expired_log);
         *self = Db::default();
+        self.expired_log = log;
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Entry> {
@@ -142,9 +166,14 @@ impl Db {
         let i = self.sweep_cursor % segs;
         self.sweep_cursor = (i + 1) % segs;
         let mut expired_volatile = 0;
+        let log = crate::replication::master::propagating();
+        let expired_log = &mut self.expired_log;
         let (examined, expired) = self.table.retain_segment(i, |e| {
             let dead = e.is_expired(now);
             expired_volatile += dead as usize;
+            if dead && log {
+                expired_log.push(e.key().to_vec());
+            }
             !dead
         });
         self.volatile -= expired_volatile;
