@@ -483,10 +483,10 @@ impl Link {
         };
         match size {
             Some(n) => log::notice(&format!(
-                "MASTER <-> REPLICA sync: receiving {n} bytes from master to disk"
+                "MASTER <-> REPLICA sync: receiving {n} bytes from master, loading them as they come"
             )),
             None => log::notice(
-                "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk",
+                "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF, loading it as it comes",
             ),
         }
         {
@@ -559,8 +559,6 @@ impl Link {
                 }
             }
         }
-        log::notice("MASTER <-> REPLICA sync: Flushing old data");
-        log::notice("MASTER <-> REPLICA sync: Loading DB in memory");
         let loaded = {
             let done = pin!(writer.finish());
             let stopped = pin!(stop.wait());
@@ -572,6 +570,7 @@ impl Link {
         if stop.stopped() {
             return Err(End::Stopped);
         }
+        log::notice("MASTER <-> REPLICA sync: Flushing old data");
         self.install(loaded).await?;
         master::adopt_master_history(&self.server, replid, offset);
         log::notice("MASTER <-> REPLICA sync: Finished with success");
@@ -692,14 +691,20 @@ impl Link {
                 };
                 let (consumed, perr) = parse(io.pending(), &limits, &mut parsed);
                 let chunk = &io.buf[io.start..io.end];
-                let acks = applier
-                    .apply(chunk, &parsed, consumed)
-                    .await
-                    .map_err(|_| End::Stopped)?;
-                io.start += consumed;
+                // REPLICAOF moving on stops the stream between two commands, as it would
+                // between two of Redis's event-loop turns.
+                let moved = || st.generation() != self.generation;
+                let applying = st.enter_apply().await;
+                let applied = applier.apply(chunk, &parsed, consumed, &moved).await;
+                drop(applying);
+                let (acks, used) = applied.map_err(|_| End::Stopped)?;
+                io.start += used;
                 self.record(&history.replid, &applier, io.pending().len());
                 for a in acks {
                     io.send(&ack(a), stop, timeout).await?;
+                }
+                if used < consumed {
+                    return Err(End::Stopped);
                 }
                 if let Some(e) = perr {
                     return Err(End::Failed(format!(
@@ -763,8 +768,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Writes the received snapshot to a temp file on a thread as it arrives, then loads it into
-/// per-shard databases there; the file becomes `dbfilename` once it loaded (as a Redis
+/// Loads the snapshot on a thread as it arrives (parsing overlaps the transfer), writing it to
+/// a temp file as it goes; the file becomes `dbfilename` once it loaded whole (as a Redis
 /// replica keeps its master's snapshot), so a file that cannot be loaded never replaces ours.
 struct SnapshotWriter {
     tx: std::sync::mpsc::Sender<Option<Vec<u8>>>,
@@ -790,15 +795,18 @@ impl SnapshotWriter {
             .name("shoal-repl-load".into())
             .spawn(move || {
                 let r =
-                    receive_and_load(&rx, &temp, &dir.join(&dbfilename), nshards, verify, || {
+                    receive_and_load(rx, &temp, &dir.join(&dbfilename), nshards, verify, || {
                         done_tx.is_canceled()
                     });
-                if r.is_err() {
+                if let Err(e) = &r {
                     let _ = std::fs::remove_file(&temp);
+                    log::warning(&format!(
+                        "MASTER <-> REPLICA sync: failed loading the snapshot from the master: {e}"
+                    ));
                 }
                 let _ = done_tx.send(r);
             })
-            .map_err(|e| End::Failed(format!("can't start the snapshot writer: {e}")))?;
+            .map_err(|e| End::Failed(format!("can't start the snapshot loader: {e}")))?;
         Ok(SnapshotWriter { tx, done })
     }
 
@@ -806,15 +814,15 @@ impl SnapshotWriter {
         if chunk.is_empty() {
             return Ok(());
         }
+        // A send fails once the loader gave up; it logged why.
         self.tx
             .send(Some(chunk))
-            .map_err(|_| End::Failed("the snapshot writer stopped".into()))
+            .map_err(|_| End::Failed("MASTER <-> REPLICA sync: the snapshot loader stopped".into()))
     }
 
     async fn finish(self) -> Result<Loaded, End> {
-        if self.tx.send(None).is_err() {
-            // The thread already stopped: its error is in `done`.
-        }
+        // A closed channel means the loader already stopped: its error is in `done`.
+        let _ = self.tx.send(None);
         match self.done.await {
             Ok(Ok(l)) => Ok(l),
             Ok(Err(e)) => Err(End::Failed(format!(
@@ -825,8 +833,54 @@ impl SnapshotWriter {
     }
 }
 
+/// The snapshot's bytes as they arrive from the link, copied to the temp file as they are read.
+struct Incoming {
+    rx: std::sync::mpsc::Receiver<Option<Vec<u8>>>,
+    chunk: Vec<u8>,
+    pos: usize,
+    /// The link sent its end marker (None).
+    ended: bool,
+    file: std::io::BufWriter<std::fs::File>,
+}
+
+impl Incoming {
+    fn next_chunk(&mut self) -> std::io::Result<bool> {
+        if self.ended {
+            return Ok(false);
+        }
+        match self.rx.recv() {
+            Ok(Some(c)) => {
+                self.file.write_all(&c)?;
+                self.chunk = c;
+                self.pos = 0;
+                Ok(true)
+            }
+            Ok(None) => {
+                self.ended = true;
+                Ok(false)
+            }
+            // The link ended before the payload did.
+            Err(_) => Err(std::io::Error::other("transfer abandoned")),
+        }
+    }
+}
+
+impl std::io::Read for Incoming {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos == self.chunk.len() {
+            if !self.next_chunk()? {
+                return Ok(0);
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.pos);
+        buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 fn receive_and_load(
-    rx: &std::sync::mpsc::Receiver<Option<Vec<u8>>>,
+    rx: std::sync::mpsc::Receiver<Option<Vec<u8>>>,
     temp: &std::path::Path,
     dest: &std::path::Path,
     nshards: usize,
@@ -836,22 +890,23 @@ fn receive_and_load(
     let file = std::fs::File::create(temp).map_err(|e| {
         format!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}")
     })?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-    loop {
-        match rx.recv() {
-            Ok(Some(chunk)) => w.write_all(&chunk).map_err(|e| {
-                format!("Write error writing to the DB file {}: {e}", temp.display())
-            })?,
-            Ok(None) => break,
-            // The link ended before the payload did.
-            Err(_) => return Err("transfer abandoned".into()),
-        }
-    }
-    let file = w.into_inner().map_err(|e| e.to_string())?;
+    let mut input = Incoming {
+        rx,
+        chunk: Vec::new(),
+        pos: 0,
+        ended: false,
+        file: std::io::BufWriter::with_capacity(1 << 20, file),
+    };
+    let loaded = load_keys(&mut input, nshards, verify)?;
+    // Whatever follows the RDB's end (nothing, from a sane master) is kept in the file too.
+    while input
+        .next_chunk()
+        .map_err(|e| format!("Write error writing the DB file {}: {e}", temp.display()))?
+    {}
+    let file = input.file.into_inner().map_err(|e| e.to_string())?;
     file.sync_all()
         .map_err(|e| format!("Failed trying to sync the temp DB to disk: {e}"))?;
     drop(file);
-    let loaded = crate::persistence::load::load_file(temp, nshards, verify)?;
     if abandoned() {
         return Err("transfer abandoned".into());
     }
@@ -862,4 +917,56 @@ fn receive_and_load(
         )
     })?;
     Ok(loaded)
+}
+
+/// Reads an RDB into per-shard databases, as the start-up load does (keys already expired are
+/// dropped; a duplicated key is an error).
+fn load_keys(src: impl std::io::Read, nshards: usize, verify: bool) -> Result<Loaded, String> {
+    use crate::runtime::shard::lru_clock_now;
+    use crate::storage::entry::LRU_MASK;
+    let started = Instant::now();
+    let mut loader =
+        crate::persistence::rdb::Loader::new(src, verify).map_err(|e| e.to_string())?;
+    let mut shards: Vec<Vec<crate::storage::Db>> = (0..nshards)
+        .map(|_| (0..DATABASES).map(|_| Default::default()).collect())
+        .collect();
+    let now = crate::storage::now_ms();
+    let clock = lru_clock_now();
+    let (mut loaded, mut expired) = (0u64, 0u64);
+    while let Some(k) = loader.next_key().map_err(|e| e.to_string())? {
+        if matches!(k.expire_ms, Some(t) if t <= now) {
+            expired += 1;
+            continue;
+        }
+        let idle = k.idle_secs.unwrap_or(0).min(LRU_MASK as u64) as u32;
+        let lru = clock.wrapping_sub(idle) & LRU_MASK;
+        let shard = crate::runtime::slot::key_shard(&k.key, nshards);
+        let entry = k.value.into_entry(&k.key, k.expire_ms, lru);
+        if shards[shard][k.db].insert(entry).is_some() {
+            return Err(format!(
+                "duplicated key '{}' in DB {}",
+                String::from_utf8_lossy(&k.key),
+                k.db
+            ));
+        }
+        loaded += 1;
+    }
+    if loader.skipped_functions() > 0 {
+        log::warning(&format!(
+            "skipped {} function libraries (FUNCTION2) of the master's snapshot: shoal has no scripting",
+            loader.skipped_functions()
+        ));
+    }
+    log::notice(&format!(
+        "Done loading RDB, keys loaded: {loaded}, keys expired: {expired}."
+    ));
+    log::notice(&format!(
+        "MASTER <-> REPLICA sync: snapshot received and loaded in {:.3} seconds",
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(Loaded {
+        shards,
+        keys_loaded: loaded,
+        keys_expired: expired,
+    })
 }

@@ -95,14 +95,16 @@ impl Applier {
         self.ctx.db
     }
 
-    /// Applies the parsed commands of `buf` (which end at `consumed`). Returns the offsets to
-    /// acknowledge, one per REPLCONF GETACK, in order.
+    /// Applies the parsed commands of `buf` (which end at `consumed`), or those before
+    /// `stop()` says to stop. Returns the offsets to acknowledge, one per REPLCONF GETACK, in
+    /// order, and where in `buf` it stopped (`consumed` when it applied everything).
     pub(super) async fn apply(
         &mut self,
         buf: &[u8],
         parsed: &ParsedCommands,
-        consumed: usize,
-    ) -> Result<Vec<u64>, Gone> {
+        mut consumed: usize,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<(Vec<u64>, usize), Gone> {
         let now = now_ms();
         let mut acks = Vec::new();
         // End (in `buf`) of the last command after which no MULTI was open.
@@ -115,6 +117,10 @@ impl Applier {
                 Arg::Buf(r) => &buf[r.clone()],
                 Arg::Scratch(r) => &parsed.scratch[r.clone()],
             }));
+            if stop() {
+                consumed = prev_end;
+                break;
+            }
             let end = command_end(buf, parsed, range, prev_end).min(consumed);
             prev_end = end;
             if is_getack(&argv) && self.ctx.multi.is_none() {
@@ -146,7 +152,7 @@ impl Applier {
         if self.out.buf.capacity() > 1 << 20 {
             self.out = Out::new(Proto::Resp2);
         }
-        Ok(acks)
+        Ok((acks, consumed))
     }
 
     /// Runs (or queues, or gathers) one command of the stream.

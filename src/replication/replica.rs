@@ -16,9 +16,9 @@ use futures::task::AtomicWaker;
 use std::fmt::Write as _;
 use std::future::poll_fn;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::Poll;
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::runtime::shard::Local;
@@ -35,8 +35,39 @@ pub struct ReplicaState {
     /// Whether a master is configured: read on every client write (the READONLY gate).
     active: AtomicBool,
     inner: Mutex<Inner>,
-    /// Wakes the link task (REPLICAOF changed the target).
+    /// `Inner::generation`, readable without the lock (checked between the stream's commands).
+    generation: AtomicU64,
+    /// Wakes the link task (REPLICAOF changed the target, a pause ended).
     bell: AtomicWaker,
+    /// Pauses of the stream's application asked for (`quiesce`), and whether the link is
+    /// applying a read right now.
+    pauses: AtomicUsize,
+    applying: AtomicBool,
+    pause_waiters: Mutex<Vec<Waker>>,
+}
+
+/// The link applies a read while it lives (however that ends).
+struct Applying<'a> {
+    st: &'a ReplicaState,
+}
+
+impl Drop for Applying<'_> {
+    fn drop(&mut self) {
+        self.st.leave_apply();
+    }
+}
+
+/// While it lives, the link applies nothing (see `ReplicaState::quiesce`).
+pub struct ApplyPause<'a> {
+    st: &'a ReplicaState,
+}
+
+impl Drop for ApplyPause<'_> {
+    fn drop(&mut self) {
+        if self.st.pauses.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.st.bell.wake();
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -110,7 +141,74 @@ impl ReplicaState {
     }
 
     fn generation(&self) -> u64 {
-        self.lock().generation
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Bumps the generation (under the lock): a link of an older one stops.
+    fn bump(&self, g: &mut Inner) {
+        g.generation += 1;
+        self.generation.store(g.generation, Ordering::SeqCst);
+    }
+
+    /// For a snapshot taken for our own replicas while we replicate a master (chained
+    /// replication): resolves once the link is between two reads of the stream, and keeps it
+    /// there while the returned guard lives. Everything applied is then fed to our backlog and
+    /// nothing is in flight, so the backlog offset describes the data exactly. Hold it only
+    /// while queueing the snapshot's barrier: anything the link does afterwards queues behind
+    /// it. Resolves at once when no link applies anything.
+    pub async fn quiesce(&self) -> ApplyPause<'_> {
+        self.pauses.fetch_add(1, Ordering::SeqCst);
+        let pause = ApplyPause { st: self };
+        poll_fn(|cx| {
+            if !self.applying.load(Ordering::SeqCst) {
+                return Poll::Ready(());
+            }
+            self.pause_waiters
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(cx.waker().clone());
+            if self.applying.load(Ordering::SeqCst) {
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        })
+        .await;
+        pause
+    }
+
+    /// The link is about to apply a read: waits while a pause is asked for. The read is
+    /// applied while the returned guard lives.
+    async fn enter_apply(&self) -> Applying<'_> {
+        loop {
+            self.applying.store(true, Ordering::SeqCst);
+            if self.pauses.load(Ordering::SeqCst) == 0 {
+                return Applying { st: self };
+            }
+            self.leave_apply();
+            poll_fn(|cx| {
+                if self.pauses.load(Ordering::SeqCst) == 0 {
+                    return Poll::Ready(());
+                }
+                self.bell.register(cx.waker());
+                if self.pauses.load(Ordering::SeqCst) == 0 {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+        }
+    }
+
+    /// The link applied its read (and fed it on): pauses asked for may proceed.
+    fn leave_apply(&self) {
+        self.applying.store(false, Ordering::SeqCst);
+        let waiters =
+            std::mem::take(&mut *self.pause_waiters.lock().unwrap_or_else(|e| e.into_inner()));
+        for w in waiters {
+            w.wake();
+        }
     }
 
     /// Resolves once REPLICAOF changed the target since `generation`, or at shutdown.
@@ -168,7 +266,7 @@ pub fn init(server: &Server) {
     if let Some(t) = target {
         let mut g = server.replica.lock();
         g.target = Some(t);
-        g.generation += 1;
+        server.replica.bump(&mut g);
         server.replica.active.store(true, Ordering::Relaxed);
     }
 }
@@ -187,7 +285,7 @@ pub fn set_master(server: &Arc<Server>, target: Option<(String, u16)>) -> Result
             return Ok(());
         }
         let was_master = g.target.is_none();
-        g.generation += 1;
+        st.bump(&mut g);
         g.link = LinkState::Down;
         g.transfer_size = None;
         g.transfer_read = 0;
