@@ -60,7 +60,7 @@ start() {
         "$SHOAL_BIN" --port "$port" --shards "$SHARDS" --save "" --dir "$WORK/$name" \
             "${extra[@]}" >"$WORK/$name.log" 2>&1 &
     else
-        redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+        redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --repl-diskless-sync-delay 0 \
             --dir "$WORK/$name" --logfile "$WORK/$name.log" "${extra[@]}" >/dev/null 2>&1 &
     fi
     local pid=$!

@@ -106,10 +106,12 @@ mkdir -p "$WORK/m" "$WORK/r"
 ip netns exec "$NS_M" "$SHOAL_BIN" --port "$PORT" --bind "$ADDR_M 127.0.0.1" --shards "$SHARDS" \
     --save "" --dir "$WORK/m" --repl-ping-replica-period 1 --repl-timeout 3 \
     >"$WORK/master.log" 2>&1 &
+disown # stopped with its namespace in cleanup: no job report
 wait_for 30 "the master" answers m
 ip netns exec "$NS_R" "$SHOAL_BIN" --port "$PORT" --bind "$ADDR_R 127.0.0.1" --shards "$SHARDS" \
     --save "" --dir "$WORK/r" --repl-timeout 3 --replicaof "$ADDR_M $PORT" \
     >"$WORK/replica.log" 2>&1 &
+disown
 wait_for 30 "the replica" answers r
 link_up() { [[ $(info r master_link_status) == up ]]; }
 wait_for 30 "the first sync" link_up

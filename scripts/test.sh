@@ -150,6 +150,17 @@ wait "$TEST_SID" || status=$?
 read -r passed failed < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$LOG")
 rm -f "$LOG"
 
+# Replication between two network namespaces (needs root and `ip netns`; says so and skips
+# otherwise). Run here rather than from cargo test: it changes the machine's network setup.
+header "Replication across network namespaces (scripts/repl_netns.sh)"
+SHOAL_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/shoal"
+[[ $SHOAL_BIN == /* ]] || SHOAL_BIN="$ROOT/$SHOAL_BIN"
+if ! SHOAL_BIN="$SHOAL_BIN" bash "$ROOT/scripts/repl_netns.sh"; then
+    echo "scripts/repl_netns.sh FAILED"
+    status=1
+    failed=$((failed + 1))
+fi
+
 header "Checking for leftover processes"
 kill_leftovers
 trap - EXIT
