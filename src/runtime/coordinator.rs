@@ -232,6 +232,18 @@ pub async fn coordinator_task(server: Arc<Server>, rx: MailboxReceiver<CoordMsg>
                     let _ = reply.send(held);
                 }
             }
+            CoordMsg::ReplSnapshot { slot, reply } if server.replica.is_replica() => {
+                // Chained replication: the barrier must find the link between two reads of
+                // its master's stream, so the offset it fed describes the data. (Not awaited
+                // here: the link may be waiting for this loop.)
+                let server = server.clone();
+                let all = all.clone();
+                glommio::spawn_local(async move {
+                    let _pause = server.replica.quiesce().await;
+                    repl_snapshot(&server, &all, slot, reply);
+                })
+                .detach();
+            }
             CoordMsg::ReplSnapshot { slot, reply } => repl_snapshot(&server, &all, slot, reply),
             CoordMsg::Save { kind, reply } => {
                 if kind == SaveKind::AfterFlush {
