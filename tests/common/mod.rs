@@ -28,15 +28,25 @@ impl Server {
         let dir =
             std::env::temp_dir().join(format!("shoal-test-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let mut s = Server::launch(&dir, None, shards, extra);
+        let mut s = Server::launch(&dir, None, None, shards, extra);
         s.remove_dir = true;
         s
+    }
+
+    /// As `start_in`, on a given port (a restarted master that its replicas reconnect to).
+    pub fn start_in_port(
+        dir: &std::path::Path,
+        shards: usize,
+        port: u16,
+        extra: &[&str],
+    ) -> Server {
+        Server::launch(dir, None, Some(port), shards, extra)
     }
 
     /// Starts shoal with `--dir dir` (an existing directory, e.g. holding a dump.rdb to load);
     /// unlike `start`, dropping the server leaves `dir` in place.
     pub fn start_in(dir: &std::path::Path, shards: usize, extra: &[&str]) -> Server {
-        Server::launch(dir, None, shards, extra)
+        Server::launch(dir, None, None, shards, extra)
     }
 
     /// As `start_in`, with the process's working directory set to `cwd` (so a relative `dir`
@@ -47,18 +57,19 @@ impl Server {
         shards: usize,
         extra: &[&str],
     ) -> Server {
-        Server::launch(dir, Some(cwd), shards, extra)
+        Server::launch(dir, Some(cwd), None, shards, extra)
     }
 
     fn launch(
         dir: &std::path::Path,
         cwd: Option<&std::path::Path>,
+        fixed_port: Option<u16>,
         shards: usize,
         extra: &[&str],
     ) -> Server {
         let dir = dir.to_path_buf();
         for _ in 0..5 {
-            let port = free_port();
+            let port = fixed_port.unwrap_or_else(free_port);
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_shoal"));
             cmd.args(["--port", &port.to_string(), "--shards", &shards.to_string()])
                 .args(["--dir", dir.to_str().unwrap_or(".")])
