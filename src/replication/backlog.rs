@@ -65,13 +65,30 @@ pub struct Mark {
     pub db: usize,
     /// End of this mark's bytes in the buffer.
     pub end: usize,
+    /// The command's place in a transaction whose shards ran their parts at once
+    /// (`NO_ORDER` otherwise): replicas get the commands in the order they were queued.
+    pub order: u32,
 }
 
+pub const NO_ORDER: u32 = u32::MAX;
+
 /// Commands encoded but not yet in the backlog: a buffer and its marks.
-#[derive(Default, Debug)]
+#[derive(Debug)]
 pub struct Pending {
     pub data: Vec<u8>,
     pub marks: Vec<Mark>,
+    /// `Mark::order` of the commands recorded from now on.
+    pub order: u32,
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Pending {
+            data: Vec::new(),
+            marks: Vec::new(),
+            order: NO_ORDER,
+        }
+    }
 }
 
 impl Pending {
@@ -86,6 +103,7 @@ impl Pending {
             kind: Kind::Op,
             db,
             end: self.data.len(),
+            order: self.order,
         });
     }
 
@@ -115,32 +133,57 @@ impl Pending {
                 kind: Kind::Multi,
                 db,
                 end: at,
+                order: NO_ORDER,
             },
         );
         self.marks.push(Mark {
             kind: Kind::Exec,
             db,
             end: self.data.len(),
+            order: NO_ORDER,
         });
     }
 
     /// Moves the commands (only: no MULTI/EXEC) of `other` to the end of this one.
     pub fn take_ops_from(&mut self, other: &mut Pending) {
-        let base = self.data.len();
         let mut prev = 0;
         for m in &other.marks {
             if m.kind == Kind::Op {
                 self.data.extend_from_slice(&other.data[prev..m.end]);
                 self.marks.push(Mark {
-                    kind: Kind::Op,
-                    db: m.db,
                     end: self.data.len(),
+                    ..*m
                 });
             }
             prev = m.end;
         }
-        let _ = base;
         other.clear();
+    }
+
+    /// Puts the commands in transaction order (a stable sort on `Mark::order`) when they carry
+    /// one; only commands, no MULTI/EXEC, are expected here.
+    pub fn sort_by_order(&mut self) {
+        if self.marks.iter().all(|m| m.order == NO_ORDER) {
+            return;
+        }
+        let mut spans: Vec<(u32, usize, usize, Mark)> = Vec::with_capacity(self.marks.len());
+        let mut prev = 0;
+        for m in &self.marks {
+            spans.push((m.order, prev, m.end, *m));
+            prev = m.end;
+        }
+        spans.sort_by_key(|s| s.0);
+        let mut data = Vec::with_capacity(self.data.len());
+        let mut marks = Vec::with_capacity(self.marks.len());
+        for (_, a, b, m) in spans {
+            data.extend_from_slice(&self.data[a..b]);
+            marks.push(Mark {
+                end: data.len(),
+                ..m
+            });
+        }
+        self.data = data;
+        self.marks = marks;
     }
 
     /// Drops the first `n` marks and their bytes.
@@ -315,6 +358,29 @@ mod tests {
         q.take_ops_from(&mut p);
         assert!(p.is_empty());
         assert_eq!(q.ops(), 2);
+    }
+
+    #[test]
+    fn transaction_order_is_restored() {
+        let mut a = Pending::default();
+        a.order = 1;
+        a.op(0, &[b"b"]);
+        a.order = 3;
+        a.op(0, &[b"d"]);
+        let mut b = Pending::default();
+        b.order = 0;
+        b.op(0, &[b"a"]);
+        b.order = 2;
+        b.op(0, &[b"c"]);
+        let mut sink = Pending::default();
+        sink.take_ops_from(&mut a);
+        sink.take_ops_from(&mut b);
+        sink.sort_by_order();
+        assert_eq!(
+            s(&sink.data),
+            "*1\r\n$1\r\na\r\n*1\r\n$1\r\nb\r\n*1\r\n$1\r\nc\r\n*1\r\n$1\r\nd\r\n"
+        );
+        assert_eq!(sink.marks[3].end, sink.data.len());
     }
 
     #[test]

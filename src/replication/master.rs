@@ -356,6 +356,15 @@ impl ShardProp {
         self.depth += 1;
     }
 
+    /// The next commands are number `i` of a transaction whose shards run their parts at once.
+    pub fn set_order(&mut self, i: usize) {
+        self.pending.order = i.min(u32::MAX as usize - 1) as u32;
+    }
+
+    pub fn clear_order(&mut self) {
+        self.pending.order = backlog::NO_ORDER;
+    }
+
     pub fn end_unit(&mut self) {
         if self.depth == 0 {
             return;
@@ -400,7 +409,8 @@ pub fn detach(sh: &mut Shard) {
 
 /// The transaction releases its shards: its commands go to the backlog as one unit.
 pub fn finish_sink(sink: &Arc<Sink>) {
-    let p = std::mem::take(&mut *sink.lock());
+    let mut p = std::mem::take(&mut *sink.lock());
+    p.sort_by_order();
     if let Some(s) = server() {
         if !s.replica.is_replica() {
             s.master.append_unit(p);

@@ -103,15 +103,24 @@ pub fn command(
     let present = |k: &[u8]| dbs[db].peek(k, now).is_some();
     match name {
         "set" => {
-            let relative = argv
+            let expiring = argv
                 .iter()
                 .skip(3)
-                .any(|a| is(a, "EX") || is(a, "PX") || is(a, "EXAT"));
+                .any(|a| is(a, "EX") || is(a, "PX") || is(a, "EXAT") || is(a, "PXAT"));
             match expire_at(key) {
-                Some(at) if relative && argv.len() > 2 => {
+                Some(at) if expiring && argv.len() > 2 => {
                     p.op(db, &[b"SET", key, argv[2], b"PXAT", &ms(at)]);
                 }
-                _ => p.op(db, argv),
+                // Without the GET option(s): replicas do not reply.
+                _ => {
+                    let v: Vec<&[u8]> = argv
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, a)| *i < 3 || !is(a, "GET"))
+                        .map(|(_, a)| *a)
+                        .collect();
+                    p.op(db, &v);
+                }
             }
         }
         "setex" | "psetex" if argv.len() == 4 => match expire_at(key) {
@@ -217,11 +226,12 @@ fn rewrite_trim(v: &mut [Vec<u8>], t: &TrimArgs, s: &crate::storage::stream::Str
     }
     v[op] = b"=".to_vec();
     v[th] = if t.minid {
-        id_bytes(if s.is_empty() {
-            s.last_id()
-        } else {
-            s.first_id()
-        })
+        // Redis's streamGetEdgeID with tombstones: the first ID stored, or the largest ID
+        // when the stream is empty.
+        id_bytes(
+            s.first_stored_id()
+                .unwrap_or(StreamId::new(u64::MAX, u64::MAX)),
+        )
     } else {
         ms(s.len())
     };

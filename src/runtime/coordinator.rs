@@ -176,27 +176,38 @@ impl Held {
         f: impl FnOnce(&mut Shard) -> R + Send + 'static,
     ) -> oneshot::Receiver<R> {
         let (tx, rx) = oneshot::channel();
-        self.post(shard, move |sh: &mut Shard| {
-            let _ = tx.send(f(sh));
+        let sink = self.sink.clone();
+        self.send_step(shard, move |sh: &mut Shard| {
+            // The step's writes join the transaction's before anyone hears it is done.
+            if let Some(s) = &sink {
+                crate::replication::master::attach(sh, s);
+            }
+            let r = f(sh);
+            if sink.is_some() {
+                crate::replication::master::detach(sh);
+            }
+            let _ = tx.send(r);
         });
         rx
     }
 
     /// Queues `f` on held shard `shard` without waiting for it.
     pub fn post(&self, shard: usize, f: impl FnOnce(&mut Shard) + Send + 'static) {
-        if let Some((_, sender)) = self.steps.iter().find(|(s, _)| *s == shard) {
-            match self.sink.clone() {
-                None => {
-                    let _ = sender.unbounded_send(Box::new(f));
-                }
-                Some(sink) => {
-                    let _ = sender.unbounded_send(Box::new(move |sh: &mut Shard| {
-                        crate::replication::master::attach(sh, &sink);
-                        f(sh);
-                        crate::replication::master::detach(sh);
-                    }));
-                }
+        let sink = self.sink.clone();
+        self.send_step(shard, move |sh: &mut Shard| {
+            if let Some(s) = &sink {
+                crate::replication::master::attach(sh, s);
             }
+            f(sh);
+            if sink.is_some() {
+                crate::replication::master::detach(sh);
+            }
+        });
+    }
+
+    fn send_step(&self, shard: usize, f: impl FnOnce(&mut Shard) + Send + 'static) {
+        if let Some((_, sender)) = self.steps.iter().find(|(s, _)| *s == shard) {
+            let _ = sender.unbounded_send(Box::new(f));
         }
     }
 }

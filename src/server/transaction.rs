@@ -336,11 +336,12 @@ fn parts(
     now: u64,
 ) -> Vec<(usize, coordinator::Part)> {
     let (db, proto) = (ctx.db, ctx.proto);
-    let mut per_shard: Vec<(usize, Vec<Queued>)> = Vec::new();
-    for (q, &s) in multi.queued.into_iter().zip(targets) {
+    // Each command keeps its place in the transaction: replicas get them in that order.
+    let mut per_shard: Vec<(usize, Vec<(usize, Queued)>)> = Vec::new();
+    for (i, (q, &s)) in multi.queued.into_iter().zip(targets).enumerate() {
         match per_shard.iter_mut().find(|(x, _)| *x == s) {
-            Some((_, v)) => v.push(q),
-            None => per_shard.push((s, vec![q])),
+            Some((_, v)) => v.push((i, q)),
+            None => per_shard.push((s, vec![(i, q)])),
         }
     }
     per_shard
@@ -350,12 +351,14 @@ fn parts(
                 let mut o = Out::new(proto);
                 let mut ends = Vec::with_capacity(cmds.len());
                 let mut argv: Vec<&[u8]> = Vec::new();
-                for q in &cmds {
+                for (i, q) in &cmds {
                     argv.clear();
                     argv.extend(q.args.iter().map(|a| &a[..]));
+                    sh.prop.set_order(*i);
                     sh.execute(db, now, q.cmd, &argv, &mut o);
                     ends.push(o.buf.len());
                 }
+                sh.prop.clear_order();
                 (o.buf, ends)
             });
             (s, f)

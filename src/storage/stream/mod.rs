@@ -103,6 +103,12 @@ impl Stream {
         self.log.first_id
     }
 
+    /// The first ID stored, deleted entries (tombstones) included (Redis's
+    /// `streamGetEdgeID(s, 1, 0, ..)`: what an approximate MINID trim is propagated as).
+    pub fn first_stored_id(&self) -> Option<StreamId> {
+        self.log.blocks.keys().next().copied()
+    }
+
     /// XINFO `max-deleted-entry-id`.
     pub fn max_deleted_entry_id(&self) -> StreamId {
         self.log.max_deleted_entry_id
