@@ -1494,14 +1494,32 @@ fn client_no_touch(c: &mut ConnCtx, argv: &[&[u8]], out: &mut Out) -> ConnResult
 }
 
 /// Redis's client types; every shoal client is `normal` (no replication, no pub/sub yet).
-fn client_type(a: &[u8]) -> Result<bool, CmdError> {
+/// A CLIENT LIST/KILL TYPE: normal, replica (a replica's link to us), or a kind we never
+/// have (master, pubsub).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ClientType {
+    Normal,
+    Replica,
+    None,
+}
+
+impl ClientType {
+    fn matches(self, ci: &crate::server::client::ClientInfo) -> bool {
+        match self {
+            ClientType::Normal => !ci.is_replica(),
+            ClientType::Replica => ci.is_replica(),
+            ClientType::None => false,
+        }
+    }
+}
+
+fn client_type(a: &[u8]) -> Result<ClientType, CmdError> {
     if args::is(a, "normal") {
-        Ok(true)
-    } else if ["master", "slave", "replica", "pubsub"]
-        .iter()
-        .any(|t| args::is(a, t))
-    {
-        Ok(false)
+        Ok(ClientType::Normal)
+    } else if args::is(a, "slave") || args::is(a, "replica") {
+        Ok(ClientType::Replica)
+    } else if ["master", "pubsub"].iter().any(|t| args::is(a, t)) {
+        Ok(ClientType::None)
     } else {
         Err(CmdError::new(format!(
             "ERR Unknown client type '{}'",
@@ -1513,9 +1531,9 @@ fn client_type(a: &[u8]) -> Result<bool, CmdError> {
 fn client_list(_c: &mut ConnCtx, argv: &[&[u8]], _out: &mut Out) -> ConnResult {
     // As Redis 7.0: no filter, TYPE <type>, or ID <id> [<id> ...] (listed in the order given).
     let mut ids: Option<Vec<u64>> = None;
-    let mut any = true;
+    let mut kind: Option<ClientType> = None;
     if argv.len() == 4 && args::is(argv[2], "TYPE") {
-        any = client_type(argv[3])?;
+        kind = Some(client_type(argv[3])?);
     } else if argv.len() > 3 && args::is(argv[2], "ID") {
         let mut v = Vec::new();
         for a in &argv[3..] {
@@ -1528,11 +1546,12 @@ fn client_list(_c: &mut ConnCtx, argv: &[&[u8]], _out: &mut Out) -> ConnResult {
         return Err(err::SYNTAX);
     }
     Ok(Effect::global(
-        |sh| {
+        move |sh| {
             Reply::Array(
                 sh.clients
                     .iter()
                     .filter(|ci| !ci.borrow().killed.get())
+                    .filter(|ci| kind.is_none_or(|k| k.matches(&ci.borrow())))
                     .map(|ci| {
                         let ci = ci.borrow();
                         Reply::Array(vec![
@@ -1570,8 +1589,7 @@ fn client_list(_c: &mut ConnCtx, argv: &[&[u8]], _out: &mut Out) -> ConnResult {
                         }
                     }
                 }
-                None if any => lines.iter().for_each(|l| add(&l.1)),
-                None => {}
+                None => lines.iter().for_each(|l| add(&l.1)),
             }
             out.verbatim(&text);
             Ok(())
@@ -1579,14 +1597,14 @@ fn client_list(_c: &mut ConnCtx, argv: &[&[u8]], _out: &mut Out) -> ConnResult {
     ))
 }
 
-/// CLIENT KILL's filters; every client is normal and authenticated as `default`.
+/// CLIENT KILL's filters; every client is authenticated as `default`.
 #[derive(Clone, Default)]
 struct KillFilter {
     addr: Option<String>,
     laddr: Option<String>,
     id: Option<u64>,
-    /// TYPE given and not `normal`: matches nobody.
-    no_type_match: bool,
+    /// TYPE, if given.
+    kind: Option<ClientType>,
     skip: Option<u64>,
 }
 
@@ -1608,7 +1626,7 @@ fn client_kill(c: &mut ConnCtx, argv: &[&[u8]], _out: &mut Out) -> ConnResult {
                     _ => return Err(CmdError::new("ERR client-id should be greater than 0")),
                 }
             } else if args::is(opt, "TYPE") {
-                f.no_type_match = !client_type(val)?;
+                f.kind = Some(client_type(val)?);
             } else if args::is(opt, "ADDR") {
                 f.addr = Some(String::from_utf8_lossy(val).into_owned());
             } else if args::is(opt, "LADDR") {
@@ -1644,7 +1662,7 @@ fn client_kill(c: &mut ConnCtx, argv: &[&[u8]], _out: &mut Out) -> ConnResult {
                 let mut ci = ci.borrow_mut();
                 // A client already killed is on its way out: not killed twice, not counted.
                 let hit = !ci.killed.get()
-                    && !f.no_type_match
+                    && f.kind.is_none_or(|k| k.matches(&ci))
                     && f.addr.as_ref().is_none_or(|a| *a == ci.addr)
                     && f.laddr.as_ref().is_none_or(|a| *a == ci.laddr)
                     && f.id.is_none_or(|id| id == ci.id)
