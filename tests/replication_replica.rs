@@ -365,6 +365,34 @@ fn scripted_master(shards: usize) {
 
     // The snapshot became the replica's own file.
     assert!(s.dir.join("dump.rdb").exists());
+
+    // A master again, then a replica again: it offers its own history (a promoted replica of
+    // its own would continue it).
+    let r: String = redis::cmd("REPLICAOF")
+        .arg("NO")
+        .arg("ONE")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(r, "OK");
+    drop(m);
+    let i = info(s.port);
+    let replid = field(&i, "master_replid").unwrap();
+    let offset: u64 = field(&i, "master_repl_offset").unwrap().parse().unwrap();
+    assert_eq!(
+        offset,
+        getack5 + resp_cmd(&["REPLCONF", "GETACK", "*"]).len() as u64
+    );
+    let r: String = redis::cmd("REPLICAOF")
+        .arg("127.0.0.1")
+        .arg(mport)
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(r, "OK");
+    let mut m = Replica::accept(&listener);
+    assert_eq!(m.handshake(s.port), (replid, (offset + 1).to_string()));
+    m.send(b"+CONTINUE\r\n");
+    m.expect_ack(offset, &[]);
+    assert_eq!(get(&mut c, 7, "seven").as_deref(), Some("8"));
 }
 
 #[test]

@@ -301,8 +301,17 @@ pub fn set_master(server: &Arc<Server>, target: Option<(String, u16)>) -> Result
             }
             Some((host, port)) => {
                 if was_master {
-                    // Our data may hold our own writes: only a full resync is safe.
-                    g.history = None;
+                    // Our own history (as Redis's replicationCacheMasterUsingMyself): a master
+                    // that continues it (a replica of ours, promoted) resyncs us partially;
+                    // any other answers with a full resync.
+                    let m = &server.master;
+                    let offset = m.offset();
+                    g.history = Some(History {
+                        replid: m.replid(),
+                        offset,
+                        read_offset: offset,
+                        db: 0,
+                    });
                     g.down_since = None;
                 }
                 log::notice(&format!(
