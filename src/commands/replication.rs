@@ -28,7 +28,7 @@ pub fn commands() -> Vec<Command> {
 /// REPLCONF <option> <value> ...: what a replica says about itself before PSYNC. ACK and
 /// GETACK from a connection that is not a replica's link are ignored without a reply, as Redis.
 fn replconf(c: &mut ConnCtx, argv: &[&[u8]], out: &mut Out) -> ConnResult {
-    if argv.len() % 2 == 0 {
+    if argv.len().is_multiple_of(2) {
         return Err(err::SYNTAX);
     }
     let mut info = c.info.borrow_mut();

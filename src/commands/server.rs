@@ -1303,7 +1303,7 @@ fn info_text(c: &ConnCtx, wanted: &[bool], t: &Totals) -> String {
             }
             "replication" => {
                 w!("# Replication");
-                crate::replication::master::info(&server, &mut s);
+                crate::replication::master::info(server, &mut s);
             }
             "cpu" => {
                 let (sys, user) = rusage(libc::RUSAGE_SELF);

@@ -362,13 +362,17 @@ mod tests {
 
     #[test]
     fn transaction_order_is_restored() {
-        let mut a = Pending::default();
-        a.order = 1;
+        let mut a = Pending {
+            order: 1,
+            ..Default::default()
+        };
         a.op(0, &[b"b"]);
         a.order = 3;
         a.op(0, &[b"d"]);
-        let mut b = Pending::default();
-        b.order = 0;
+        let mut b = Pending {
+            order: 0,
+            ..Default::default()
+        };
         b.op(0, &[b"a"]);
         b.order = 2;
         b.op(0, &[b"c"]);

@@ -1117,32 +1117,30 @@ pub async fn wait(local: &Rc<Local>, numreplicas: i64, timeout_ms: u64) -> i64 {
     }
     let deadline =
         (timeout_ms > 0).then(|| std::time::Instant::now() + Duration::from_millis(timeout_ms));
-    loop {
-        let acked = poll_fn(|cx| {
-            let n = m.count_acked(target);
-            if n >= numreplicas {
-                return Poll::Ready(n);
-            }
-            m.waiters
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(cx.waker().clone());
-            let n = m.count_acked(target);
-            if n >= numreplicas {
-                Poll::Ready(n)
-            } else {
-                Poll::Pending
-            }
-        });
-        match deadline {
-            None => return acked.await,
-            Some(d) => {
-                let left = d.saturating_duration_since(std::time::Instant::now());
-                let timer = glommio::timer::sleep(left);
-                match select(pin!(acked), pin!(timer)).await {
-                    Either::Left((n, _)) => return n,
-                    Either::Right(_) => return m.count_acked(target),
-                }
+    let acked = poll_fn(|cx| {
+        let n = m.count_acked(target);
+        if n >= numreplicas {
+            return Poll::Ready(n);
+        }
+        m.waiters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(cx.waker().clone());
+        let n = m.count_acked(target);
+        if n >= numreplicas {
+            Poll::Ready(n)
+        } else {
+            Poll::Pending
+        }
+    });
+    match deadline {
+        None => acked.await,
+        Some(d) => {
+            let left = d.saturating_duration_since(std::time::Instant::now());
+            let timer = glommio::timer::sleep(left);
+            match select(pin!(acked), pin!(timer)).await {
+                Either::Left((n, _)) => n,
+                Either::Right(_) => m.count_acked(target),
             }
         }
     }
@@ -1203,4 +1201,80 @@ pub fn role_master(server: &Server) -> (u64, Vec<(String, i64, u64)>) {
         .map(|r| (r.ip.clone(), r.port, r.ack.load(Ordering::Relaxed)))
         .collect();
     (m.offset(), list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Out, Proto};
+
+    fn exec(sh: &mut Shard, now: u64, args: &[&str]) {
+        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        let (idx, _) = commands::lookup(argv[0]).unwrap();
+        sh.execute(0, now, idx, &argv, &mut Out::new(Proto::Resp2));
+    }
+
+    fn taken(sh: &mut Shard) -> String {
+        let mut b = Backlog::new(0);
+        b.db = Some(0);
+        let n = sh.prop.pending.marks.len();
+        b.append(&sh.prop.pending, n);
+        sh.prop.pending.clear();
+        let mut out = Vec::new();
+        b.read_from(1, usize::MAX, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// What Redis 7.0 sends for writes meeting expired keys, and for a transaction: the DELs
+    /// first, the unit wrapped in MULTI/EXEC when it holds more than one command.
+    #[test]
+    fn expired_keys_and_transactions_as_redis_propagates_them() {
+        // Global, but harmless to other tests: their shards only record.
+        PROPAGATE.store(true, Ordering::Relaxed);
+        let mut sh = Shard::new(0, 1);
+        exec(&mut sh, 1_000, &["set", "k", "v", "PX", "100"]);
+        assert_eq!(
+            taken(&mut sh),
+            "*5\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n$4\r\nPXAT\r\n$4\r\n1100\r\n"
+        );
+        exec(&mut sh, 1_000, &["set", "j", "1", "PX", "100"]);
+        exec(&mut sh, 1_000, &["set", "g", "1", "PX", "100"]);
+        taken(&mut sh);
+        // A write on an expired key: MULTI, DEL, the write, EXEC.
+        exec(&mut sh, 2_000, &["incr", "k"]);
+        assert_eq!(
+            taken(&mut sh),
+            "*1\r\n$5\r\nMULTI\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n*2\r\n$4\r\nincr\r\n$1\r\nk\r\n\
+             *1\r\n$4\r\nEXEC\r\n"
+        );
+        // A read: the DEL alone. A DEL of expired keys: their DELs only.
+        exec(&mut sh, 2_000, &["get", "g"]);
+        assert_eq!(taken(&mut sh), "*2\r\n$3\r\nDEL\r\n$1\r\ng\r\n");
+        exec(&mut sh, 2_000, &["del", "j", "nosuch"]);
+        assert_eq!(taken(&mut sh), "*2\r\n$3\r\nDEL\r\n$1\r\nj\r\n");
+        // A transaction: one unit; a failed or read-only command adds nothing.
+        sh.prop.begin_unit();
+        exec(&mut sh, 2_000, &["set", "a", "1"]);
+        exec(&mut sh, 2_000, &["get", "a"]);
+        exec(&mut sh, 2_000, &["incr", "a"]);
+        exec(&mut sh, 2_000, &["incrbyfloat", "a", "x"]);
+        sh.prop.end_unit();
+        assert_eq!(
+            taken(&mut sh),
+            "*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nset\r\n$1\r\na\r\n$1\r\n1\r\n\
+             *2\r\n$4\r\nincr\r\n$1\r\na\r\n*1\r\n$4\r\nEXEC\r\n"
+        );
+        sh.prop.begin_unit();
+        exec(&mut sh, 2_000, &["set", "a", "1"]);
+        sh.prop.end_unit();
+        assert_eq!(taken(&mut sh), "*3\r\n$3\r\nset\r\n$1\r\na\r\n$1\r\n1\r\n");
+    }
+
+    #[test]
+    fn peer_ips() {
+        assert_eq!(peer_ip("127.0.0.1:5000"), "127.0.0.1");
+        assert_eq!(peer_ip("[::1]:5000"), "::1");
+        assert_eq!(random_hex40().len(), 40);
+        assert_ne!(random_hex40(), random_hex40());
+    }
 }

@@ -26,8 +26,10 @@ fn group_of(dbs: &[Db], db: usize, now: u64, key: &[u8], group: &[u8]) -> Option
     as_stream(e)?.group(group).cloned()
 }
 
-/// XREADGROUP's group, consumer, and the keys it reads new entries (`>`) of.
-fn xreadgroup_keys<'a>(argv: &[&'a [u8]]) -> Option<(&'a [u8], &'a [u8], Vec<&'a [u8]>, bool)> {
+/// XREADGROUP's group, consumer, the keys it reads new entries (`>`) of, and NOACK.
+type GroupRead<'a> = (&'a [u8], &'a [u8], Vec<&'a [u8]>, bool);
+
+fn xreadgroup_keys<'a>(argv: &[&'a [u8]]) -> Option<GroupRead<'a>> {
     let mut i = 1;
     let (mut group, mut consumer, mut noack) = (None, None, false);
     while i < argv.len() {
