@@ -874,6 +874,81 @@ fn expiry_reaches_replicas_as_del() {
     );
 }
 
+/// A blocked XREADGROUP served by a later XADD (outside the command's own run) reaches the
+/// replica as redis-server sends it: the XADD, then an XCLAIM for the delivered entry; a NOACK
+/// reader served later: its consumer created and the group's ID set, in MULTI/EXEC. And WAIT in
+/// a transaction does not wait.
+#[test]
+fn served_blocked_group_reads_and_wait_in_multi() {
+    let master = Server::start(4, &["--save", ""]);
+    let mut f = FakeReplica::connect(master.port, true);
+    let mut c = master.conn();
+    run(&mut c, "FLUSHALL");
+    run(&mut c, "XADD bs 1-1 a 1");
+    run(&mut c, "XGROUP CREATE bs g $");
+    let mut seen = Vec::new();
+    while !lossy(&seen).contains("CREATE") {
+        seen.extend(f.stream(Duration::from_millis(100)));
+    }
+    let mut alice = master.raw();
+    alice.send(&resp(&[
+        b"XREADGROUP",
+        b"GROUP",
+        b"g",
+        b"alice",
+        b"BLOCK",
+        b"0",
+        b"STREAMS",
+        b"bs",
+        b">",
+    ]));
+    let mut bob = master.raw();
+    bob.send(&resp(&[
+        b"XREADGROUP",
+        b"GROUP",
+        b"g",
+        b"bob",
+        b"NOACK",
+        b"BLOCK",
+        b"0",
+        b"STREAMS",
+        b"bs",
+        b">",
+    ]));
+    std::thread::sleep(Duration::from_millis(150));
+    run(&mut c, "XADD bs 2-1 b 2");
+    let want_reply =
+        b"*1\r\n*2\r\n$2\r\nbs\r\n*1\r\n*2\r\n$3\r\n2-1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n";
+    assert_eq!(
+        lossy(&alice.read_exact(want_reply.len())),
+        lossy(want_reply)
+    );
+    let want = b"*5\r\n$4\r\nXADD\r\n$2\r\nbs\r\n$3\r\n2-1\r\n$1\r\nb\r\n$1\r\n2\r\n*14\r\n$6\r\nXCLAIM\r\n$2\r\nbs\r\n$1\r\ng\r\n$5\r\nalice\r\n$1\r\n0\r\n$3\r\n2-1\r\n$4\r\nTIME\r\n$13\r\nT\r\n$10\r\nRETRYCOUNT\r\n$1\r\n1\r\n$5\r\nFORCE\r\n$6\r\nJUSTID\r\n$6\r\nLASTID\r\n$3\r\n2-1\r\n";
+    assert_eq!(lossy(&f.stream_norm(want.len())), lossy(want));
+    run(&mut c, "XADD bs 3-1 b 2");
+    let want_reply =
+        b"*1\r\n*2\r\n$2\r\nbs\r\n*1\r\n*2\r\n$3\r\n3-1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n";
+    assert_eq!(lossy(&bob.read_exact(want_reply.len())), lossy(want_reply));
+    let want = b"*5\r\n$4\r\nXADD\r\n$2\r\nbs\r\n$3\r\n3-1\r\n$1\r\nb\r\n$1\r\n2\r\n*1\r\n$5\r\nMULTI\r\n*5\r\n$6\r\nXGROUP\r\n$14\r\nCREATECONSUMER\r\n$2\r\nbs\r\n$1\r\ng\r\n$3\r\nbob\r\n*7\r\n$6\r\nXGROUP\r\n$5\r\nSETID\r\n$2\r\nbs\r\n$1\r\ng\r\n$3\r\n3-1\r\n$11\r\nENTRIESREAD\r\n$1\r\n3\r\n*1\r\n$4\r\nEXEC\r\n";
+    assert_eq!(lossy(&f.stream_norm(want.len())), lossy(want));
+
+    // Acknowledged up to here: WAIT in a transaction counts the replica at once (the
+    // transaction's own writes are not in the stream before EXEC ends).
+    f.stream(Duration::from_millis(50));
+    let acked = f.start + f.received;
+    f.ack(acked);
+    wait_for("the ACK", Duration::from_secs(5), || {
+        field(&info(&mut c, "replication"), "slave0")
+            .is_some_and(|l| l.contains(&format!(",offset={acked},")))
+    });
+    let mut raw = master.raw();
+    raw.send(b"MULTI\r\nWAIT 0 1000\r\nSET a 1\r\nWAIT 1 5000\r\nEXEC\r\n");
+    let want = b"+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n:1\r\n+OK\r\n:1\r\n";
+    let t = Instant::now();
+    assert_eq!(lossy(&raw.read_exact(want.len())), lossy(want));
+    assert!(t.elapsed() < Duration::from_secs(1));
+}
+
 /// Redis 7.0.15's stream for each command (recorded from a redis-server master with a raw
 /// replica; 13-digit times normalized to T), run in this order after FLUSHALL.
 #[rustfmt::skip]

@@ -496,6 +496,67 @@ pub fn capture(
     }
 }
 
+/// A blocked XREADGROUP about to be served (outside `Shard::execute`): the command it amounts
+/// to and the group's state before, while propagating.
+pub fn before_blocked_read(
+    sh: &Shard,
+    db: usize,
+    key: &[u8],
+    now: u64,
+    wait: &crate::commands::stream_read::WaitFor,
+) -> Option<(Vec<Vec<u8>>, Box<propagate::Before>)> {
+    if !propagating() {
+        return None;
+    }
+    let crate::commands::stream_read::WaitFor::Group {
+        group,
+        consumer,
+        noack,
+    } = wait
+    else {
+        return None;
+    };
+    let mut argv: Vec<Vec<u8>> = vec![
+        b"XREADGROUP".to_vec(),
+        b"GROUP".to_vec(),
+        group.clone(),
+        consumer.clone(),
+    ];
+    if *noack {
+        argv.push(b"NOACK".to_vec());
+    }
+    argv.extend([b"STREAMS".to_vec(), key.to_vec(), b">".to_vec()]);
+    let refs: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
+    let before = propagate::before(&sh.dbs, db, now, "xreadgroup", &refs)?;
+    Some((argv, before))
+}
+
+/// The blocked read was served: what it delivered goes to replicas as XREADGROUP would.
+pub fn after_blocked_read(
+    sh: &mut Shard,
+    db: usize,
+    now: u64,
+    read: Option<(Vec<Vec<u8>>, Box<propagate::Before>)>,
+) {
+    let Some((argv, before)) = read else {
+        return;
+    };
+    let refs: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
+    let start = sh.prop.pending.marks.len();
+    propagate::command(
+        &mut sh.prop.pending,
+        &sh.dbs,
+        db,
+        now,
+        "xreadgroup",
+        &refs,
+        Some(before),
+    );
+    if sh.prop.depth == 0 {
+        sh.prop.pending.close_from(start);
+    }
+}
+
 /// Keys the shard found expired (lazily or in its sweep): each a DEL.
 fn take_expired(sh: &mut Shard) {
     for d in 0..DATABASES {
@@ -601,6 +662,10 @@ pub fn shift_replid(server: &Server) {
         "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
         g.replid2, g.second_offset, g.replid
     ));
+    // Our replicas learn the new ID by reconnecting (a partial resync: ID2 covers them).
+    for r in &g.replicas {
+        r.kill();
+    }
     PROPAGATE.store(g.backlog.is_some(), Ordering::Relaxed);
 }
 
@@ -1001,6 +1066,12 @@ async fn write_stream<W: futures::AsyncWrite + Unpin>(
 pub enum ReplEffect {
     /// WAIT numreplicas timeout (ms, 0: forever).
     Wait { numreplicas: i64, timeout_ms: u64 },
+}
+
+/// Replicas that acknowledged the whole stream so far (WAIT inside a transaction).
+pub fn acked_now(server: &Server) -> i64 {
+    let m = &server.master;
+    m.count_acked(m.offset())
 }
 
 /// Carries out a `ReplEffect` for the connection loop.

@@ -195,8 +195,13 @@ impl Shard {
             if w.token.is_claimed() {
                 continue;
             }
+            // Replicas get what a served XREADGROUP delivered (src/replication/master.rs).
+            let read = crate::replication::master::before_blocked_read(self, db, key, now, &w.wait);
             match stream_read::serve(self, db, key, now, &w) {
-                Some(reply) => w.token.answer(reply),
+                Some(reply) => {
+                    crate::replication::master::after_blocked_read(self, db, now, read);
+                    w.token.answer(reply)
+                }
                 None if w.token.is_claimed() => {}
                 None => kept.push_back(w),
             }

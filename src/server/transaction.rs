@@ -606,6 +606,10 @@ async fn exec_held(
                             Err(_) => return true,
                         }
                     }
+                    Effect::Repl(crate::replication::master::ReplEffect::Wait { .. }) => {
+                        // WAIT in a transaction does not wait: the count now, as Redis.
+                        out.int(crate::replication::master::acked_now(&server));
+                    }
                     Effect::Save(SaveKind::Reload { save }) => {
                         // The reload needs a barrier of its own: it runs once our hold is gone.
                         // The data it loads is what the transaction leaves, as in Redis.
