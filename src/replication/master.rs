@@ -848,6 +848,9 @@ async fn session(
         {
             let mut g = m.lock();
             m.ensure_backlog(&mut g, is_replica);
+            // Until its snapshot's offset is known, it pins the backlog from here.
+            let offset = g.backlog.as_ref().map_or(0, |b| b.offset);
+            slot.sent.store(offset, Ordering::Relaxed);
             g.replicas.push(slot.clone());
         }
         log::notice(&format!(
