@@ -252,6 +252,7 @@ impl MasterState {
         }
     }
 
+    /// Appends bytes that belong to no database (PING), as Redis's replicationFeedSlaves(-1).
     fn append_raw(&self, bytes: &[u8]) {
         let mut g = self.lock();
         if let Some(b) = g.backlog.as_mut() {
@@ -321,11 +322,6 @@ impl MasterState {
             self.after_append(&mut g);
         }
     }
-}
-
-/// Appends `bytes` (PING, GETACK) to the stream, as Redis's replicationFeedSlaves with no db.
-fn append_stream_only(m: &MasterState, bytes: &[u8]) {
-    m.append_raw(bytes);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1131,7 +1127,7 @@ pub async fn cron(server: Arc<Server>) {
             last_ping = std::time::Instant::now();
             // A replica passes its master's stream on and adds nothing of its own.
             if !server.replica.is_replica() {
-                append_stream_only(m, backlog::PING);
+                m.append_raw(backlog::PING);
             }
         }
         let now = now_ms();
