@@ -902,6 +902,13 @@ fn served_blocked_group_reads_and_wait_in_multi() {
         b"bs",
         b">",
     ]));
+    // Blocked in this order (FIFO serving): wait until each one is registered.
+    let blocked = |c: &mut redis::Connection, n: &str| {
+        wait_for("a blocked reader", Duration::from_secs(5), || {
+            info_field(c, "blocked_clients") == n
+        })
+    };
+    blocked(&mut c, "1");
     let mut bob = master.raw();
     bob.send(&resp(&[
         b"XREADGROUP",
@@ -915,7 +922,7 @@ fn served_blocked_group_reads_and_wait_in_multi() {
         b"bs",
         b">",
     ]));
-    std::thread::sleep(Duration::from_millis(150));
+    blocked(&mut c, "2");
     run(&mut c, "XADD bs 2-1 b 2");
     let want_reply =
         b"*1\r\n*2\r\n$2\r\nbs\r\n*1\r\n*2\r\n$3\r\n2-1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n";
