@@ -955,15 +955,3 @@ fn memory_per_entry_beats_redis() {
         assert!(total <= REDIS_BYTES_PER_ENTRY, "{total}");
     }
 }
-
-/// The brief's measurement at full size; slow in debug builds, so run it
-/// with `cargo test --release -- --ignored memory_1m --nocapture`.
-#[test]
-#[ignore]
-fn memory_1m_entries() {
-    for per_ms in [1, 300] {
-        let (entries, total) = bytes_per_entry(1_000_000, per_ms);
-        println!("1M entries, {per_ms}/ms: {entries:.2} bytes/entry in blocks, {total:.2} in all (redis 7.0.15: {REDIS_BYTES_PER_ENTRY})");
-        assert!(total <= REDIS_BYTES_PER_ENTRY);
-    }
-}
